@@ -1,0 +1,123 @@
+/** Command-line parsing for `promptscope explain`: small and strict, every mistake named. */
+import type { Granularity, MethodParams, OcclusionBaseline, TargetSpec } from '../core/request';
+
+export interface CliOptions {
+  text?: string;
+  file?: string;
+  model?: string;
+  methods: string[];
+  target: TargetSpec;
+  granularity: Granularity;
+  json: boolean;
+  html?: string;
+  csv?: string;
+  top: number;
+  maxTokens?: number;
+  batchTokens?: number;
+  truncate: boolean;
+  params: MethodParams;
+  color?: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: promptscope explain [TEXT] [options]
+
+Explains which prompt tokens drive a local language model's output.
+TEXT is the prompt; without it, the prompt is read from --file or standard input.
+
+Options:
+  --file FILE            read the prompt from FILE
+  --model NAME|DIR       bundled model name or a model folder (default: promptscope-tiny-lm)
+  --method NAME[,NAME]   attribution method(s) (default: occlusion); see --list-methods
+  --target TEXT          explain this next token instead of the model's own prediction
+  --force TEXT           explain a forced continuation, one row per token
+  --generate N           explain a greedy continuation of N tokens
+  --contrast A,B         explain log p(A) − log p(B)
+  --label NAME           classifiers: explain this label (default: the predicted one)
+  --granularity G        token | word | line | sentence (default: token)
+  --baseline B           occlusion baseline: delete | attention | pad | unk | mask | space
+  --window W --stride S  sliding-window width and stride
+  --steps N              integrated gradients steps
+  --samples N --seed N   SmoothGrad samples and seed
+  --top K                number of top tokens listed (default: 5)
+  --max-tokens N         refuse prompts longer than N tokens
+  --batch-tokens N       cap on tokens per onnxruntime run
+  --truncate             explain only the last tokens of a prompt that is too long
+  --json                 print the result as JSON
+  --html FILE            write a self-contained HTML heatmap
+  --csv FILE             write scores as CSV
+  --color / --no-color   force or disable terminal colours
+  --list-methods         list methods and exit
+  --list-models          list bundled models and exit
+  -h, --help             show this help
+`;
+
+export function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = { methods: ['occlusion'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {} };
+  const positional: string[] = [];
+  const targets: TargetSpec[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value.`);
+      return v;
+    };
+    const int = (min = 1): number => {
+      const raw = value();
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`${a} needs a whole number ≥ ${min} (got "${raw}").`);
+      return n;
+    };
+    switch (a) {
+      case '--file': o.file = value(); break;
+      case '--model': o.model = value(); break;
+      case '--method': case '--methods': o.methods = value().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--target': targets.push({ kind: 'token', text: value() }); break;
+      case '--force': targets.push({ kind: 'forced', text: value() }); break;
+      case '--generate': targets.push({ kind: 'generate', tokens: int() }); break;
+      case '--contrast': {
+        const [text, foil, ...rest] = value().split(',');
+        if (!text || !foil || rest.length) throw new UsageError('--contrast needs two texts separated by a comma, e.g. --contrast " Paris, London".');
+        targets.push({ kind: 'contrastive', text, foil: foil.startsWith(' ') || !text.startsWith(' ') ? foil : ' ' + foil });
+        break;
+      }
+      case '--label': targets.push({ kind: 'class', label: value() }); break;
+      case '--granularity': {
+        const g = value();
+        if (!['token', 'word', 'line', 'sentence'].includes(g)) throw new UsageError(`Unknown granularity "${g}": use token, word, line or sentence.`);
+        o.granularity = g as Granularity;
+        break;
+      }
+      case '--baseline': {
+        const b = value();
+        if (!['delete', 'attention', 'pad', 'unk', 'mask', 'space'].includes(b)) throw new UsageError(`Unknown baseline "${b}": use delete, attention, pad, unk, mask or space.`);
+        o.params.baseline = b as OcclusionBaseline;
+        break;
+      }
+      case '--window': o.params.window = int(); break;
+      case '--stride': o.params.stride = int(); break;
+      case '--steps': o.params.steps = int(); break;
+      case '--samples': o.params.samples = int(); break;
+      case '--seed': o.params.seed = int(0); break;
+      case '--top': o.top = int(); break;
+      case '--max-tokens': o.maxTokens = int(); break;
+      case '--batch-tokens': o.batchTokens = int(); break;
+      case '--truncate': o.truncate = true; break;
+      case '--json': o.json = true; break;
+      case '--html': o.html = value(); break;
+      case '--csv': o.csv = value(); break;
+      case '--color': case '--colour': o.color = true; break;
+      case '--no-color': case '--no-colour': o.color = false; break;
+      default:
+        if (a.startsWith('-') && a !== '-') throw new UsageError(`Unknown option ${a}. Run promptscope --help for the options.`);
+        positional.push(a);
+    }
+  }
+  if (targets.length > 1) throw new UsageError('Give one target: --target, --force, --generate, --contrast or --label.');
+  if (targets.length) o.target = targets[0];
+  if (positional.length) o.text = positional.join(' ');
+  if (o.text !== undefined && o.file) throw new UsageError('Give the prompt either as TEXT or with --file, not both.');
+  return o;
+}

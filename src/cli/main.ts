@@ -1,0 +1,86 @@
+/** `promptscope explain`: the command-line front end of the engine. */
+import * as fs from 'node:fs';
+import { EngineError } from '../core/engineProtocol';
+import { explain } from '../core/explain';
+import { toCsv } from '../core/exporters/csv';
+import { toHtml } from '../core/exporters/html';
+import { toJson } from '../core/exporters/json';
+import { METHODS } from '../core/methods/registry';
+import { loadModel } from '../runtime/loadedModel';
+import { listBundledModels } from '../runtime/modelFolder';
+import { parseArgs, USAGE, UsageError } from './args';
+import { renderResult } from './terminalView';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help' || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv.includes('--list-methods')) {
+    for (const m of METHODS) process.stdout.write(`${m.name.padEnd(22)} ${m.description}\n`);
+    return 0;
+  }
+  if (argv.includes('--list-models')) {
+    process.stdout.write(listBundledModels().join('\n') + '\n');
+    return 0;
+  }
+  const [command, ...rest] = argv;
+  if (command !== 'explain') throw new UsageError(`Unknown command "${command}". Run promptscope explain --help.`);
+  const opts = parseArgs(rest);
+  const text = opts.file !== undefined ? readFile(opts.file) : opts.text ?? (process.stdin.isTTY ? '' : fs.readFileSync(0, 'utf8'));
+  for (const m of opts.methods) if (!METHODS.some((x) => x.name === m)) throw new EngineError('unknown-method', `Unknown method "${m}". Available methods: ${METHODS.map((x) => x.name).join(', ')}.`);
+
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const model = await loadModel(opts.model);
+  const progress = process.stderr.isTTY && !opts.json
+    ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
+    : undefined;
+  const result = await explain(
+    {
+      text,
+      model: opts.model,
+      methods: opts.methods,
+      params: opts.params,
+      target: opts.target,
+      maxTokens: opts.maxTokens,
+      maxTokensPerBatch: opts.batchTokens,
+      truncateFromStart: opts.truncate,
+    },
+    model,
+    { signal: controller.signal, onProgress: progress },
+  );
+  if (progress) process.stderr.write('\r\x1b[K');
+  if (opts.html) fs.writeFileSync(opts.html, toHtml(result));
+  if (opts.csv) fs.writeFileSync(opts.csv, toCsv(result));
+  if (opts.json) process.stdout.write(toJson(result));
+  else {
+    const color = opts.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
+    process.stdout.write(renderResult(result, { color, granularity: opts.granularity, top: opts.top }));
+  }
+  return 0;
+}
+
+function readFile(file: string): string {
+  try {
+    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof EngineError) {
+      process.stderr.write(`promptscope: ${err.message}\n`);
+      process.exit(2);
+    }
+    if ((err as Error)?.name === 'CancelledError') {
+      process.stderr.write('promptscope: cancelled.\n');
+      process.exit(130);
+    }
+    process.stderr.write(`promptscope: internal error: ${String((err as Error)?.stack ?? err)}\n`);
+    process.exit(1);
+  },
+);

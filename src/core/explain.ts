@@ -1,0 +1,129 @@
+/**
+ * The one path of a request through the engine: validate, tokenize with offsets, resolve the target, run
+ * each method, and assemble an AttributionResult.
+ */
+import { groupTokens } from './aggregation';
+import { EngineError } from './engineProtocol';
+import { throwIfAborted, type ModelRunner, type SpecialTokenIds } from './modelRunner';
+import { methodByName } from './methods/registry';
+import type { ExplainRequest } from './request';
+import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type MethodRun, type ResultToken } from './result';
+import { resolveTarget } from './targets';
+import type { EncodedToken, PromptTokenizer } from './tokenizer';
+
+export interface ExplainDeps {
+  runner: ModelRunner;
+  tokenizer: PromptTokenizer;
+  special: SpecialTokenIds;
+  spaceId?: number;
+}
+
+export interface ExplainOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, message?: string) => void;
+}
+
+export const DEFAULT_TOKENS_PER_BATCH = 4096;
+
+export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: ExplainOptions = {}): Promise<AttributionResult> {
+  const { runner, tokenizer } = deps;
+  if (typeof req.text !== 'string' || req.text.trim() === '') {
+    throw new EngineError('empty-input', 'Nothing to explain: the text is empty or only whitespace. Select or pass the prompt text first.');
+  }
+  const methodNames = req.methods.length ? req.methods : ['occlusion'];
+  const methods = methodNames.map(methodByName);
+  for (const m of methods) {
+    if (m.needsGradients && !runner.gradients) {
+      throw new EngineError(
+        'gradients-unsupported',
+        `Method "${m.name}" needs gradients, which are not available for ${runner.info.id}. Use an occlusion method (occlusion, sliding-window, word-occlusion).`,
+      );
+    }
+  }
+  let tokens = tokenizer.encodePrompt(req.text);
+  let truncatedAt: number | undefined;
+  const limit = Math.min(req.maxTokens ?? runner.info.contextLength, runner.info.contextLength);
+  const room = req.target.kind === 'generate' ? req.target.tokens : req.target.kind === 'forced' ? tokenizer.encodeContinuation(req.target.text).length : 1;
+  const allowed = runner.info.kind === 'causal-lm' ? Math.min(limit, runner.info.contextLength - room) : limit;
+  if (tokens.length > allowed) {
+    if (!req.truncateFromStart || allowed < 1) {
+      throw new EngineError(
+        'too-long',
+        `The text is ${tokens.length} tokens, more than the ${allowed} this model and setting allow. Select less text, raise promptscope.maxTokens (up to the model's context of ${runner.info.contextLength}), or explain only the last ${allowed} tokens.`,
+        { tokens: tokens.length, limit: allowed },
+      );
+    }
+    tokens = truncateFromStart(tokens, allowed);
+    truncatedAt = tokens.find((t) => !t.special)?.start;
+  }
+  if (!tokens.some((t) => !t.special)) {
+    throw new EngineError('empty-input', 'Nothing to explain: the text has no tokens besides special ones. Select the prompt text first.');
+  }
+  const ids = tokens.map((t) => t.id);
+  const plan = await resolveTarget(req.target, ids, runner, tokenizer, opts.signal);
+  const top = await runner.topTokens(ids, 5, opts.signal);
+  const labels = runner.info.labels;
+  const predictions = top.map((t) => ({
+    tokenId: t.tokenId,
+    text: runner.info.kind === 'sequence-classifier' ? (labels?.[t.tokenId] ?? String(t.tokenId)) : tokenizer.tokenText(t.tokenId),
+    probability: Math.exp(t.logProb),
+  }));
+
+  const resultTokens: ResultToken[] = tokens.map((t, index) => ({ index, id: t.id, start: t.start, end: t.end, text: req.text.slice(t.start, t.end), special: t.special }));
+  const words = groupTokens(req.text, resultTokens, 'word').map((g) => g.tokens);
+  const runs: MethodRun[] = [];
+  for (const [mi, method] of methods.entries()) {
+    throwIfAborted(opts.signal);
+    const f0 = runner.forwardCount;
+    const b0 = runner.gradients?.backwardCount ?? 0;
+    const t0 = performance.now();
+    const out = await method.run({
+      runner,
+      prompt: tokens,
+      plan,
+      params: req.params ?? {},
+      special: deps.special,
+      spaceId: deps.spaceId,
+      words,
+      maxTokensPerBatch: req.maxTokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH,
+      signal: opts.signal,
+      onProgress: (done, total) => opts.onProgress?.(mi * total + done, methods.length * total, method.label),
+    });
+    runs.push({
+      method: method.name,
+      params: out.params,
+      scores: out.scores,
+      meaning: out.meaning,
+      diagnostics: {
+        forwardPasses: runner.forwardCount - f0,
+        backwardPasses: (runner.gradients?.backwardCount ?? 0) - b0,
+        elapsedMs: Math.round((performance.now() - t0) * 10) / 10,
+        batches: out.batches,
+        ...(out.seed !== undefined ? { seed: out.seed } : {}),
+        ...(out.completenessGap ? { completenessGap: out.completenessGap } : {}),
+      },
+    });
+  }
+  return {
+    schema: RESULT_SCHEMA,
+    version: RESULT_VERSION,
+    createdAt: new Date().toISOString(),
+    model: { id: runner.info.id, architecture: runner.info.architecture, kind: runner.info.kind, contextLength: runner.info.contextLength },
+    input: { text: req.text, tokens: resultTokens, ...(truncatedAt !== undefined ? { truncatedAt } : {}) },
+    target: { spec: req.target, rows: plan.rows },
+    predictions,
+    runs,
+    request: req,
+  };
+}
+
+/** Keep the last `limit` tokens, keeping leading and trailing special tokens (BOS/CLS, SEP) in place. */
+function truncateFromStart(tokens: EncodedToken[], limit: number): EncodedToken[] {
+  let lead = 0;
+  while (lead < tokens.length && tokens[lead].special) lead++;
+  let trail = 0;
+  while (trail < tokens.length - lead && tokens[tokens.length - 1 - trail].special) trail++;
+  const body = tokens.slice(lead, tokens.length - trail);
+  const keep = Math.max(1, limit - lead - trail);
+  return [...tokens.slice(0, lead), ...body.slice(body.length - keep), ...tokens.slice(tokens.length - trail)];
+}

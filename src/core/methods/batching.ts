@@ -1,0 +1,49 @@
+/** Splitting forward items into onnxruntime runs under a cap on padded tokens per run. */
+import { throwIfAborted, type ForwardItem, type ModelRunner, type ProgressSink, type ScoreValue } from '../modelRunner';
+
+/** Logits for this many floats per run at most (≈512 MB), whatever the token cap says. */
+const MAX_LOGIT_FLOATS = 2 ** 27;
+
+export function effectiveTokenCap(cap: number, vocabSize: number, classifier: boolean): number {
+  const perToken = classifier ? 1 : vocabSize;
+  return Math.max(1, Math.min(cap, Math.floor(MAX_LOGIT_FLOATS / Math.max(1, perToken))));
+}
+
+/** Groups of consecutive items whose padded size (count × longest) stays within the cap. */
+export function planBatches(items: readonly ForwardItem[], cap: number): ForwardItem[][] {
+  const batches: ForwardItem[][] = [];
+  let cur: ForwardItem[] = [];
+  let longest = 0;
+  for (const item of items) {
+    const len = Math.max(longest, item.inputIds.length);
+    if (cur.length > 0 && (cur.length + 1) * len > cap) {
+      batches.push(cur);
+      cur = [];
+      longest = 0;
+    }
+    cur.push(item);
+    longest = Math.max(longest, item.inputIds.length);
+  }
+  if (cur.length) batches.push(cur);
+  return batches;
+}
+
+/** Score all items in capped batches, in order, reporting progress per batch. */
+export async function scoreInBatches(
+  runner: ModelRunner,
+  items: readonly ForwardItem[],
+  cap: number,
+  signal?: AbortSignal,
+  onProgress?: ProgressSink,
+): Promise<{ values: ScoreValue[][]; batches: number }> {
+  const batches = planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'));
+  const values: ScoreValue[][] = [];
+  let done = 0;
+  for (const batch of batches) {
+    throwIfAborted(signal);
+    values.push(...(await runner.score(batch, signal)));
+    done += batch.length;
+    onProgress?.(done, items.length);
+  }
+  return { values, batches: batches.length };
+}

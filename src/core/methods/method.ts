@@ -1,0 +1,41 @@
+/** What every attribution method receives and returns; the registry maps names to implementations. */
+import type { ModelRunner, ProgressSink, SpecialTokenIds } from '../modelRunner';
+import type { MethodParams } from '../request';
+import type { MethodRun } from '../result';
+import type { TargetPlan } from '../targets';
+import type { EncodedToken } from '../tokenizer';
+
+export interface MethodContext {
+  runner: ModelRunner;
+  prompt: EncodedToken[];
+  plan: TargetPlan;
+  params: MethodParams;
+  special: SpecialTokenIds;
+  /** Token id of a single space, when the vocabulary has one (the "space" occlusion baseline). */
+  spaceId?: number;
+  /** Word groups (token indices), for word-level occlusion. */
+  words: number[][];
+  maxTokensPerBatch: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+}
+
+export interface MethodOutput {
+  scores: number[][];
+  meaning: string;
+  params: MethodParams;
+  batches: number;
+  seed?: number;
+  completenessGap?: number[];
+}
+
+export interface AttributionMethod {
+  name: string;
+  label: string;
+  /** One line on what it measures and when to use it. */
+  description: string;
+  needsGradients: boolean;
+  run(ctx: MethodContext): Promise<MethodOutput>;
+}
+
+export type { MethodRun };

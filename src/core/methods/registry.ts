@@ -1,0 +1,15 @@
+/** Every attribution method by name. Front ends list these; the engine looks methods up here. */
+import { EngineError } from '../engineProtocol';
+import { gradientMethods } from './gradientMethods';
+import type { AttributionMethod } from './method';
+import { leaveOneOut, slidingWindow, wordOcclusion } from './occlusion';
+
+export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, ...gradientMethods];
+
+export function methodByName(name: string): AttributionMethod {
+  const m = METHODS.find((x) => x.name === name);
+  if (!m) {
+    throw new EngineError('unknown-method', `Unknown method "${name}". Available methods: ${METHODS.map((x) => x.name).join(', ')}.`);
+  }
+  return m;
+}

@@ -1,0 +1,129 @@
+/**
+ * The one interface attribution methods are written against. The runtime layer implements it on top of
+ * onnxruntime-node; methods never know which model format or front end is behind it.
+ */
+
+export type ModelKind = 'causal-lm' | 'sequence-classifier';
+
+export interface SpecialTokenIds {
+  bos?: number;
+  eos?: number;
+  pad?: number;
+  unk?: number;
+  mask?: number;
+  cls?: number;
+  sep?: number;
+}
+
+export interface ModelInfo {
+  /** Bundled model name or absolute folder path. */
+  id: string;
+  kind: ModelKind;
+  /** config.json model_type, e.g. "gpt2", "llama", "bert". */
+  architecture: string;
+  contextLength: number;
+  vocabSize: number;
+  /** Class labels in id order (classifiers only). */
+  labels?: string[];
+  special: SpecialTokenIds;
+  /** Whether gradient methods can run (an augmented graph could be built). */
+  supportsGradients: boolean;
+}
+
+/**
+ * One log-probability the caller wants from a forward pass.
+ * Causal LM: log p(tokenId | tokens[0..position]) — i.e. read the logits row at `position`.
+ * Classifier: `position` is ignored and `tokenId` is a class index.
+ */
+export interface ScoreQuery {
+  position: number;
+  tokenId: number;
+}
+
+export interface ScoreValue {
+  logProb: number;
+  /** Raw logit (class logit for classifiers). */
+  logit: number;
+}
+
+export interface ForwardItem {
+  inputIds: number[];
+  /** 1 = attend, 0 = hidden. Defaults to all ones. */
+  attentionMask?: number[];
+  /** Defaults to 0..n-1. Kept explicit so that masking a token does not shift the others. */
+  positionIds?: number[];
+  queries: ScoreQuery[];
+}
+
+export interface TopToken {
+  tokenId: number;
+  logProb: number;
+}
+
+export interface ProgressSink {
+  (done: number, total: number): void;
+}
+
+/** A target scalar for gradients: Σ weight_t · score(position_t, tokenId_t). */
+export interface GradientTarget {
+  tokenIds: number[];
+  positions: number[];
+  weights: number[];
+  /** Classifiers: score the class logit or its log-probability. Causal LMs always use log-probabilities. */
+  classScore?: 'logit' | 'log-prob';
+}
+
+export interface GradientItem {
+  /** Row-major [seq, hidden] token embeddings (what the embedding lookup would output). */
+  inputsEmbeds: Float32Array;
+  /** Token ids the embeddings stand for; needed only for models whose graph uses them besides the lookup. */
+  inputIds: number[];
+  attentionMask?: number[];
+  positionIds?: number[];
+  target: GradientTarget;
+}
+
+export interface GradientValue {
+  score: number;
+  /** Row-major [seq, hidden]: d score / d inputsEmbeds. */
+  grad: Float32Array;
+}
+
+export interface ModelRunner {
+  readonly info: ModelInfo;
+
+  /** Batched forward passes; returns one array of values per item, in query order. */
+  score(items: ForwardItem[], signal?: AbortSignal): Promise<ScoreValue[][]>;
+
+  /** The k most likely next tokens after `inputIds` (causal LM) or classes (classifier), sorted. */
+  topTokens(inputIds: number[], k: number, signal?: AbortSignal): Promise<TopToken[]>;
+
+  /** Number of forward passes (sequences) run so far: feeds result diagnostics. */
+  readonly forwardCount: number;
+
+  /** Gradient support (absent when the model has no differentiable graph). */
+  gradients?: GradientBackend;
+}
+
+export interface GradientBackend {
+  readonly hiddenSize: number;
+  /** The embedding rows for these ids, row-major [seq, hidden]. */
+  embed(inputIds: number[]): Float32Array;
+  /** The mean of all embedding rows (a common integrated-gradients baseline). */
+  meanEmbedding(): Float32Array;
+  /** Batched score + gradient w.r.t. inputs_embeds. All items in one call share a sequence length. */
+  scoreAndGradient(items: GradientItem[], signal?: AbortSignal): Promise<GradientValue[]>;
+  /** Number of backward passes (sequences) run so far. */
+  readonly backwardCount: number;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('Cancelled.');
+    this.name = 'CancelledError';
+  }
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError();
+}

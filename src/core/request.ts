@@ -1,0 +1,48 @@
+/** What a front end asks the engine to explain. Plain data: it crosses the RPC boundary as JSON. */
+
+export type Granularity = 'token' | 'word' | 'line' | 'sentence';
+
+export type TargetSpec =
+  /** The model's own most likely next token (causal LM) or predicted class (classifier). */
+  | { kind: 'next-token' }
+  /** A next token the user names, as text (must be a single token) or a token id. */
+  | { kind: 'token'; text?: string; tokenId?: number }
+  /** A forced continuation: one attribution row per continuation token. */
+  | { kind: 'forced'; text: string }
+  /** A greedy continuation of N tokens: one attribution row per generated token. */
+  | { kind: 'generate'; tokens: number }
+  /** log p(text) − log p(foil): why this rather than that. */
+  | { kind: 'contrastive'; text: string; foil: string }
+  /** Classifiers: a label by name (or the predicted one when omitted). */
+  | { kind: 'class'; label?: string };
+
+export type OcclusionBaseline = 'delete' | 'pad' | 'unk' | 'mask' | 'space' | 'attention';
+
+export interface MethodParams {
+  baseline?: OcclusionBaseline;
+  /** Sliding window width and stride (tokens). */
+  window?: number;
+  stride?: number;
+  /** Integrated gradients / SmoothGrad. */
+  steps?: number;
+  igBaseline?: 'zero' | 'pad' | 'mean';
+  samples?: number;
+  noise?: number;
+  seed?: number;
+}
+
+export interface ExplainRequest {
+  text: string;
+  /** Bundled model name or a local folder in Hugging Face layout. Empty: the default bundled model. */
+  model?: string;
+  /** One or more method names; the first is the primary one shown by default. */
+  methods: string[];
+  params?: MethodParams;
+  target: TargetSpec;
+  /** Upper bound on prompt tokens; longer input is an error that names the limit. */
+  maxTokens?: number;
+  /** Cap on tokens (batch × sequence) per onnxruntime run. */
+  maxTokensPerBatch?: number;
+  /** When the prompt is too long, explain only its last maxTokens tokens instead of failing. */
+  truncateFromStart?: boolean;
+}

@@ -1,0 +1,102 @@
+/**
+ * AttributionResult: the one versioned result every view and exporter reads. Views are pure functions of a
+ * result plus view settings; nothing downstream recomputes scores.
+ */
+import type { ExplainRequest, MethodParams, TargetSpec } from './request';
+import type { ModelKind } from './modelRunner';
+
+export const RESULT_SCHEMA = 'promptscope.attribution';
+export const RESULT_VERSION = 1;
+
+export interface ResultToken {
+  index: number;
+  id: number;
+  /** Exact [start, end) range in input.text (UTF-16 code units). Zero-width for special tokens. */
+  start: number;
+  end: number;
+  /** The input characters this token covers (input.text.slice(start, end)). */
+  text: string;
+  /** Special tokens (BOS, CLS, SEP …) are scored but not shown in the editor. */
+  special: boolean;
+}
+
+export interface TargetRow {
+  /** Text of what is explained in this row (a token, a class label, "A vs B"). */
+  text: string;
+  tokenId: number;
+  /** For contrastive rows: the foil token. */
+  foilText?: string;
+  foilTokenId?: number;
+  /** Model probability of the target given the full input (and earlier target tokens). */
+  probability: number;
+  logProb: number;
+  /** The score every method explains for this row (log p, log p − log p_foil, or class log p). */
+  score: number;
+}
+
+export interface MethodRun {
+  method: string;
+  params: MethodParams;
+  /** scores[row][token]: contribution of each input token to each target row's score. */
+  scores: number[][];
+  /** Short statement of what the numbers mean, shown in hovers and the panel. */
+  meaning: string;
+  diagnostics: {
+    forwardPasses: number;
+    backwardPasses: number;
+    elapsedMs: number;
+    batches: number;
+    seed?: number;
+    /** Integrated gradients: |Σ attributions − (f(x) − f(baseline))| per row. */
+    completenessGap?: number[];
+  };
+}
+
+export interface Prediction {
+  text: string;
+  tokenId: number;
+  probability: number;
+}
+
+export interface AttributionResult {
+  schema: typeof RESULT_SCHEMA;
+  version: typeof RESULT_VERSION;
+  createdAt: string;
+  model: { id: string; architecture: string; kind: ModelKind; contextLength: number };
+  input: {
+    text: string;
+    tokens: ResultToken[];
+    /** When the prompt was truncated from the start, the offset of the first explained character. */
+    truncatedAt?: number;
+  };
+  target: { spec: TargetSpec; rows: TargetRow[] };
+  /** The model's top next tokens (or classes) for the full input. */
+  predictions: Prediction[];
+  runs: MethodRun[];
+  request: ExplainRequest;
+}
+
+/** Throws a clear error when a JSON value is not a result this version understands. */
+export function parseResult(value: unknown): AttributionResult {
+  const r = value as Partial<AttributionResult> | null;
+  if (!r || typeof r !== 'object' || r.schema !== RESULT_SCHEMA) {
+    throw new Error('Not a Promptscope attribution result (missing "schema": "promptscope.attribution").');
+  }
+  if (r.version !== RESULT_VERSION) {
+    throw new Error(`Unsupported result version ${String(r.version)}; this Promptscope reads version ${RESULT_VERSION}.`);
+  }
+  if (!r.input || !Array.isArray(r.input.tokens) || !Array.isArray(r.runs) || !r.target || !Array.isArray(r.target.rows)) {
+    throw new Error('Malformed Promptscope result: input.tokens, target.rows and runs are required.');
+  }
+  for (const run of r.runs) {
+    if (!Array.isArray(run.scores) || run.scores.length !== r.target.rows.length) {
+      throw new Error(`Malformed Promptscope result: method "${run.method}" must have one score row per target row.`);
+    }
+    for (const row of run.scores) {
+      if (!Array.isArray(row) || row.length !== r.input.tokens.length) {
+        throw new Error(`Malformed Promptscope result: method "${run.method}" must score every input token.`);
+      }
+    }
+  }
+  return r as AttributionResult;
+}

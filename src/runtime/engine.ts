@@ -1,0 +1,62 @@
+/**
+ * The engine behind the RPC and the CLI: keeps loaded models, answers calls. Loading is serialised so
+ * that two requests for the same model share one load.
+ */
+import { EngineError, type EngineCall, type ModelSummary } from '../core/engineProtocol';
+import { explain } from '../core/explain';
+import { METHODS } from '../core/methods/registry';
+import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
+import { loadModel, type LoadedModel } from './loadedModel';
+
+export interface EngineOptions {
+  /** Where derived artefacts (augmented gradient graphs) are cached. */
+  cacheDir?: string;
+}
+
+export type ProgressCallback = (done: number, total: number, message?: string) => void;
+
+export class Engine {
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+
+  constructor(readonly options: EngineOptions = {}) {}
+
+  model(id: string | undefined): Promise<LoadedModel> {
+    const key = id?.trim() || DEFAULT_MODEL;
+    let p = this.models.get(key);
+    if (!p) {
+      p = loadModel(key);
+      this.models.set(key, p);
+      // A failed load is not cached: the user may fix the folder and try again.
+      p.catch(() => this.models.delete(key));
+    }
+    return p;
+  }
+
+  async call(call: EngineCall, signal?: AbortSignal, onProgress?: ProgressCallback): Promise<unknown> {
+    switch (call.op) {
+      case 'ping':
+        return { pong: true, pid: process.pid };
+      case 'listModels':
+        return {
+          bundled: listBundledModels(),
+          methods: METHODS.map((m) => ({ name: m.name, label: m.label, needsGradients: m.needsGradients, description: m.description })),
+        };
+      case 'describeModel': {
+        const m = await this.model(call.model);
+        const i = m.runner.info;
+        const summary: ModelSummary = { id: i.id, kind: i.kind, architecture: i.architecture, contextLength: i.contextLength, labels: i.labels, supportsGradients: i.supportsGradients };
+        return summary;
+      }
+      case 'countTokens': {
+        const m = await this.model(call.model);
+        return { tokens: m.tokenizer.encodePrompt(call.text).length, contextLength: m.runner.info.contextLength };
+      }
+      case 'explain': {
+        const m = await this.model(call.request.model);
+        return explain(call.request, m, { signal, onProgress });
+      }
+      default:
+        throw new EngineError('internal', `Unknown engine call ${JSON.stringify(call)}.`);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/** A model ready to explain with: folder, tokenizer, runner and the ids occlusion baselines need. */
+import { EngineError } from '../core/engineProtocol';
+import type { ExplainDeps } from '../core/explain';
+import type { ModelInfo, SpecialTokenIds } from '../core/modelRunner';
+import { resolveModelFolder, type ModelFolder } from './modelFolder';
+import { OnnxRunner } from './onnxRunner';
+import { TextTokenizer } from './textTokenizer';
+
+export interface LoadedModel extends ExplainDeps {
+  folder: ModelFolder;
+  runner: OnnxRunner;
+  tokenizer: TextTokenizer;
+}
+
+export async function loadModel(model: string | undefined): Promise<LoadedModel> {
+  const folder = resolveModelFolder(model);
+  const tokenizer = await TextTokenizer.load(folder.dir);
+  const cfg = folder.config;
+  const num = (...keys: string[]) => {
+    for (const k of keys) if (typeof cfg[k] === 'number') return cfg[k] as number;
+    return undefined;
+  };
+  const tokIds = tokenizer.specialIds;
+  const special: SpecialTokenIds = {
+    ...tokIds,
+    bos: tokIds.bos ?? num('bos_token_id'),
+    eos: tokIds.eos ?? num('eos_token_id'),
+    pad: tokIds.pad ?? num('pad_token_id'),
+  };
+  const id2label = cfg.id2label as Record<string, string> | undefined;
+  const labels = id2label
+    ? Object.keys(id2label)
+        .sort((a, b) => Number(a) - Number(b))
+        .map((k) => id2label[k])
+    : undefined;
+  const vocabSize = num('vocab_size') ?? tokenizer.vocabSize;
+  const info: ModelInfo = {
+    id: folder.id,
+    kind: folder.kind,
+    architecture: folder.architecture,
+    contextLength: num('n_positions', 'max_position_embeddings', 'n_ctx') ?? 512,
+    vocabSize,
+    labels: folder.kind === 'sequence-classifier' ? labels : undefined,
+    special,
+    supportsGradients: false,
+  };
+  if (folder.kind === 'sequence-classifier' && (!labels || labels.length === 0)) {
+    throw new EngineError('unsupported-model', `The classifier in ${folder.dir} has no id2label in config.json. Add the label names there.`);
+  }
+  const runner = await OnnxRunner.create(info, folder.onnxPath, special.pad ?? special.eos ?? 0, cfg);
+  const spaceIds = tokenizer.encodeContinuation(' ');
+  return { folder, runner, tokenizer, special, spaceId: spaceIds.length === 1 ? spaceIds[0] : undefined };
+}

@@ -1,0 +1,97 @@
+/**
+ * Finding and validating a model folder in Hugging Face layout. Every problem becomes one EngineError that
+ * names the cause and the fix.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EngineError } from '../core/engineProtocol';
+import type { ModelKind } from '../core/modelRunner';
+
+export const DEFAULT_MODEL = 'promptscope-tiny-lm';
+
+export interface ModelFolder {
+  id: string;
+  dir: string;
+  onnxPath: string;
+  config: Record<string, unknown>;
+  kind: ModelKind;
+  architecture: string;
+}
+
+const CAUSAL_TYPES = new Set(['gpt2', 'llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma', 'gemma2', 'smollm3', 'gpt_neox', 'olmo']);
+const CLASSIFIER_TYPES = new Set(['bert', 'distilbert', 'roberta', 'deberta', 'deberta-v2', 'electra', 'xlm-roberta']);
+
+/** Where the bundled models live: <package root>/models, found from this file's bundle location. */
+export function bundledModelsDir(): string {
+  const candidates = [
+    process.env.PROMPTSCOPE_MODELS_DIR,
+    path.resolve(__dirname, '..', 'models'),
+    path.resolve(__dirname, '..', '..', 'models'),
+  ].filter((p): p is string => !!p);
+  return candidates.find((p) => fs.existsSync(path.join(p, DEFAULT_MODEL))) ?? candidates[0];
+}
+
+export function listBundledModels(): string[] {
+  const dir = bundledModelsDir();
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((name) => fs.existsSync(path.join(dir, name, 'config.json')))
+    .sort();
+}
+
+export function resolveModelFolder(model: string | undefined): ModelFolder {
+  const id = model && model.trim() ? model.trim() : DEFAULT_MODEL;
+  let dir: string;
+  if (listBundledModels().includes(id)) dir = path.join(bundledModelsDir(), id);
+  else if (path.isAbsolute(id) || id.startsWith('.') || fs.existsSync(id)) dir = path.resolve(id);
+  else if (/^[\w.-]+\/[\w.-]+$/.test(id)) {
+    throw new EngineError(
+      'model-load',
+      `Model "${id}" looks like a Hugging Face hub id, but Promptscope loads models from local folders only here. ` +
+        'Download or export the model in ONNX form and set promptscope.model (or --model) to its folder.',
+    );
+  } else {
+    throw new EngineError(
+      'model-load',
+      `Unknown model "${id}". Use a bundled model (${listBundledModels().join(', ') || 'none found'}) or the path of a folder in Hugging Face layout.`,
+    );
+  }
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new EngineError('model-load', `Model folder not found: ${dir}. Check the path in promptscope.model (or --model).`);
+  }
+  const configPath = path.join(dir, 'config.json');
+  if (!fs.existsSync(configPath)) {
+    throw new EngineError(
+      'model-load',
+      `${dir} is not a model folder: config.json is missing. Point to a folder in Hugging Face layout (config.json, tokenizer.json, onnx/model.onnx).`,
+    );
+  }
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(fs.readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new EngineError('model-load', `config.json in ${dir} is not valid JSON (${(err as Error).message}). Restore the file from the model's source.`);
+  }
+  if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) {
+    throw new EngineError('model-load', `tokenizer.json is missing in ${dir}. Export the tokenizer with the model (tokenizer.save_pretrained).`);
+  }
+  const onnxPath = ['onnx/model.onnx', 'model.onnx'].map((p) => path.join(dir, p)).find((p) => fs.existsSync(p));
+  if (!onnxPath) {
+    throw new EngineError('model-load', `No ONNX model in ${dir}: expected onnx/model.onnx or model.onnx. Export the model to ONNX first (for example with optimum-cli export onnx).`);
+  }
+  const architecture = String(config.model_type ?? '');
+  const archs = Array.isArray(config.architectures) ? (config.architectures as string[]) : [];
+  let kind: ModelKind;
+  if (archs.some((a) => a.endsWith('ForSequenceClassification')) || (CLASSIFIER_TYPES.has(architecture) && !archs.some((a) => a.endsWith('ForCausalLM')))) {
+    kind = 'sequence-classifier';
+  } else if (CAUSAL_TYPES.has(architecture) || archs.some((a) => a.endsWith('ForCausalLM') || a.endsWith('LMHeadModel'))) {
+    kind = 'causal-lm';
+  } else {
+    throw new EngineError(
+      'unsupported-model',
+      `Unsupported architecture "${architecture || 'unknown'}" in ${dir}. Promptscope explains decoder language models (GPT-2, Llama, Qwen, SmolLM, Mistral…) and BERT-style sequence classifiers.`,
+    );
+  }
+  return { id, dir, onnxPath, config, kind, architecture };
+}

@@ -1,0 +1,107 @@
+/**
+ * The prompt tokenizer: @huggingface/transformers' tokenizer for ids, plus character offsets derived in
+ * src/core/tokenOffsets.ts from the token strings.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { EngineError } from '../core/engineProtocol';
+import type { EncodedToken, PromptTokenizer } from '../core/tokenizer';
+import { tokenRanges, type TokenizerFamily, type TokenizerShape } from '../core/tokenOffsets';
+
+interface InnerTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  id_to_token(id: number): string | undefined;
+  normalizer: { normalize(s: string): string } | null;
+  get_added_tokens_decoder(): Map<number, { content: string; special: boolean }>;
+}
+
+interface TokenizerJson {
+  model?: { type?: string; continuing_subword_prefix?: string; byte_fallback?: boolean };
+  pre_tokenizer?: { type?: string; pretokenizers?: { type?: string }[] } | null;
+  decoder?: { type?: string; decoders?: { type?: string }[] } | null;
+}
+
+export class TextTokenizer implements PromptTokenizer {
+  private constructor(
+    private readonly hf: PreTrainedTokenizer,
+    private readonly inner: InnerTokenizer,
+    private readonly shape: TokenizerShape,
+    readonly vocabSize: number,
+  ) {}
+
+  static async load(dir: string): Promise<TextTokenizer> {
+    let json: TokenizerJson;
+    try {
+      json = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJson;
+    } catch (err) {
+      throw new EngineError('model-load', `tokenizer.json in ${dir} cannot be read (${(err as Error).message}). Restore it from the model's source.`);
+    }
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = path.dirname(dir) + path.sep;
+    let hf: PreTrainedTokenizer;
+    try {
+      hf = await AutoTokenizer.from_pretrained(path.basename(dir), { local_files_only: true });
+    } catch (err) {
+      throw new EngineError('model-load', `The tokenizer in ${dir} could not be loaded: ${(err as Error).message}`);
+    }
+    const inner = (hf as unknown as { _tokenizer: InnerTokenizer })._tokenizer;
+    const special = new Map<number, string>();
+    for (const [id, tok] of inner.get_added_tokens_decoder()) special.set(id, tok.content);
+    const shape: TokenizerShape = {
+      family: familyOf(json),
+      tokenString: (id) => inner.id_to_token(id) ?? '',
+      special,
+      unkId: (hf as unknown as { unk_token_id?: number }).unk_token_id ?? undefined,
+      continuingPrefix: json.model?.continuing_subword_prefix ?? '##',
+      normalize: inner.normalizer ? (s) => inner.normalizer!.normalize(s) : undefined,
+    };
+    const vocabSize = hf.get_vocab().size;
+    return new TextTokenizer(hf, inner, shape, vocabSize);
+  }
+
+  get specialIds(): { pad?: number; unk?: number; mask?: number; bos?: number; eos?: number; cls?: number; sep?: number } {
+    const t = this.hf as unknown as Record<string, number | null | undefined>;
+    const pick = (k: string) => (typeof t[k] === 'number' ? (t[k] as number) : undefined);
+    return {
+      pad: pick('pad_token_id'),
+      unk: pick('unk_token_id'),
+      mask: pick('mask_token_id'),
+      bos: pick('bos_token_id'),
+      eos: pick('eos_token_id'),
+      cls: pick('cls_token_id') ?? this.idOf('[CLS]'),
+      sep: pick('sep_token_id') ?? this.idOf('[SEP]'),
+    };
+  }
+
+  private idOf(token: string): number | undefined {
+    return this.hf.get_vocab().get(token);
+  }
+
+  encodePrompt(text: string): EncodedToken[] {
+    const ids = this.inner.encode(text, { add_special_tokens: true }).ids;
+    const ranges = tokenRanges(text, ids, this.shape);
+    return ids.map((id, i) => ({ id, ...ranges[i] }));
+  }
+
+  encodeContinuation(text: string): number[] {
+    return this.inner.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.hf.decode([...ids], { skip_special_tokens: false });
+  }
+
+  tokenText(id: number): string {
+    if (this.shape.special.has(id)) return this.shape.special.get(id)!;
+    return this.decode([id]);
+  }
+}
+
+function familyOf(json: TokenizerJson): TokenizerFamily {
+  if (json.model?.type === 'WordPiece') return 'wordpiece';
+  const types = [json.pre_tokenizer?.type, ...(json.pre_tokenizer?.pretokenizers ?? []).map((p) => p.type), json.decoder?.type, ...(json.decoder?.decoders ?? []).map((d) => d.type)];
+  if (types.includes('ByteLevel')) return 'byte-level';
+  return 'metaspace';
+}
