@@ -13,10 +13,18 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'html', '
 export const GRANULARITIES: readonly Granularity[] = ['token', 'word', 'line', 'sentence'];
 
 /**
- * Method names the panel offers for a re-run besides the ones already present in a result.
- * Must match the names of the method registry in src/core/methods.
+ * Method names the panel offers for a re-run besides the ones already present in a result. The names of
+ * src/core/methods/registry.ts, listed here because the webview bundle must not pull in the methods.
  */
-export const PANEL_METHODS: readonly string[] = ['occlusion', 'gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad'];
+export const PANEL_METHODS: readonly string[] = [
+  'occlusion',
+  'sliding-window',
+  'word-occlusion',
+  'gradient',
+  'gradient-x-input',
+  'integrated-gradients',
+  'smoothgrad',
+];
 
 /** One whole result as the panel shows it: the panel never receives partial updates. */
 export interface PanelSnapshot {

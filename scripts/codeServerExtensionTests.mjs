@@ -1,0 +1,70 @@
+// `npm run test:extension`: runs the extension-host suite inside code-server's remote extension host.
+// Installs code-server into the cache on first use, builds the extension and the suite, opens the workbench
+// in headless Chromium with extensionDevelopmentPath + extensionTestsPath, and waits for the suite's
+// own results file. Exit code 0 only when every test passed.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSuite } from '../test/extension/buildSuite.mjs';
+import { launchBrowser, workbenchUrl } from './codeServerBrowser.mjs';
+import { ensureCodeServer, startCodeServer } from './codeServer.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.join(root, 'test-output');
+const results = path.join(outDir, 'extension-tests.json');
+const timeoutMs = Number(process.env.PROMPTSCOPE_TEST_TIMEOUT_MS ?? 10 * 60_000);
+
+ensureCodeServer();
+if (!process.argv.includes('--no-build')) {
+  const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+}
+const suite = await buildSuite();
+mkdirSync(outDir, { recursive: true });
+rmSync(results, { force: true });
+
+// Tests open and edit documents: give them a copy of samples/ so the repository never changes.
+const workspace = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ws-'));
+cpSync(path.join(root, 'samples'), workspace, { recursive: true });
+const userData = mkdtempSync(path.join(os.tmpdir(), 'promptscope-cs-user-'));
+mkdirSync(path.join(userData, 'User'), { recursive: true });
+writeFileSync(
+  path.join(userData, 'User', 'settings.json'),
+  JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'extensions.autoCheckUpdates': false }),
+);
+
+const server = await startCodeServer({ userDataDir: userData, env: { PROMPTSCOPE_TEST_RESULTS: results } });
+const browser = await launchBrowser();
+let code = 1;
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: root, extensionTestsPath: suite.replace(/\.js$/, '') });
+  console.log(`running the extension-host suite in code-server: ${url}`);
+  await page.goto(url);
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(results)) {
+    if (Date.now() > deadline) throw new Error(`no results after ${timeoutMs / 1000} s; server log:\n${server.logs().slice(-4000)}`);
+    if (server.process.exitCode !== null) throw new Error(`code-server exited:\n${server.logs().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await page.screenshot({ path: path.join(outDir, 'extension-tests-final.png') }).catch(() => {});
+  const report = JSON.parse(readFileSync(results, 'utf8'));
+  for (const t of report.tests) {
+    console.log(`${t.state === 'passed' ? '  ✓' : t.state === 'failed' ? '  ✗' : '  -'} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
+    if (t.error) console.log(t.error.split('\n').map((l) => '      ' + l).join('\n'));
+  }
+  console.log(`\n${report.passed} passing, ${report.failed} failing, ${report.pending} pending (results: ${path.relative(root, results)})`);
+  code = report.failed === 0 && report.passed > 0 ? 0 : 1;
+} catch (err) {
+  console.error(String(err?.stack ?? err));
+  code = 1;
+} finally {
+  await browser.close().catch(() => {});
+  await server.stop();
+  rmSync(workspace, { recursive: true, force: true });
+  rmSync(userData, { recursive: true, force: true });
+}
+process.exit(code);

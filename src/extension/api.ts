@@ -1,0 +1,37 @@
+/**
+ * What activate() returns: a small API for other extensions, the extension-host test suite and the editor
+ * benchmark. It exposes state (results, painted tints, panel updates, engine statistics), never internals.
+ */
+import type * as vscode from 'vscode';
+import type { EngineClientStats } from './engineClient';
+import type { ExplainOptions, ExplainOutcome } from './explainController';
+import type { PanelUpdate } from './panelBridge';
+import type { StoredResult } from './resultStore';
+import type { AppliedTint } from './tintRenderer';
+
+export interface PromptscopeApi {
+  /** Milliseconds activate() took. */
+  readonly activationMs: number;
+  /** Explains in the active editor (selection or paragraph at cursor), like the command, and waits. */
+  explain(options?: ExplainOptions): Promise<ExplainOutcome>;
+  /** Cancels the running request for a document; true when one was running. */
+  cancel(documentUri: string): boolean;
+  result(documentUri: string): StoredResult | undefined;
+  /** Tints last painted for a document, in document offsets. */
+  appliedTints(documentUri: string): AppliedTint[];
+  /** Fires with a document URI after its tints were painted. */
+  readonly onDidRender: vscode.Event<string>;
+  panel(): {
+    available: boolean;
+    updates: readonly PanelUpdate[];
+    rendered: { resultCreatedAt: string; tokenCount: number } | undefined;
+  };
+  engine(): EngineClientStats & { running: boolean; pid: number | undefined };
+  lastMessage(): string | undefined;
+  legendText(): string | undefined;
+  /** Main-thread stall monitor of the extension host (benchmarks). */
+  startStallMonitor(): void;
+  stopStallMonitor(): number;
+  /** CPU time this process used during the longest stall of the last monitoring. */
+  stallCpuMs(): number;
+}

@@ -1,0 +1,50 @@
+/** One typed view of the `promptscope.*` settings; read fresh on every use so changes apply live. */
+import * as vscode from 'vscode';
+import type { Granularity, TargetSpec } from '../core/request';
+
+import type { ColourScaleMode } from './tintModel';
+export type { ColourScaleMode };
+export type DefaultTarget = 'next-token' | 'generate';
+
+export interface PromptscopeConfig {
+  model: string;
+  method: string;
+  target: DefaultTarget;
+  generateTokens: number;
+  granularity: Granularity;
+  colourScale: ColourScaleMode;
+  opacity: number;
+  maxTokens: number;
+  maxTokensPerBatch: number;
+}
+
+export const SECTION = 'promptscope';
+
+export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  return {
+    model: c.get<string>('model', '').trim(),
+    method: c.get<string>('method', 'occlusion').trim() || 'occlusion',
+    target: c.get<DefaultTarget>('target', 'next-token'),
+    generateTokens: clampInt(c.get<number>('generateTokens', 5), 1, 64),
+    granularity: c.get<Granularity>('granularity', 'token'),
+    colourScale: c.get<ColourScaleMode>('colourScale', 'diverging'),
+    opacity: clamp(c.get<number>('opacity', 1), 0.05, 1),
+    maxTokens: clampInt(c.get<number>('maxTokens', 512), 1, 1_000_000),
+    maxTokensPerBatch: clampInt(c.get<number>('maxTokensPerBatch', 8192), 64, 10_000_000),
+  };
+}
+
+export function defaultTargetSpec(cfg: PromptscopeConfig): TargetSpec {
+  return cfg.target === 'generate' ? { kind: 'generate', tokens: cfg.generateTokens } : { kind: 'next-token' };
+}
+
+/** Settings that only change how an existing result looks (no re-run needed). */
+export const VIEW_SETTINGS = ['granularity', 'colourScale', 'opacity'].map((k) => `${SECTION}.${k}`);
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : hi;
+}
+function clampInt(v: number, lo: number, hi: number): number {
+  return Math.round(clamp(v, lo, hi));
+}

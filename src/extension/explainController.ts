@@ -1,0 +1,281 @@
+/**
+ * One explain request from editor text to painted tints: builds the request from settings, shows a
+ * cancellable progress notification with an estimate, cancels an older request for the same document,
+ * tracks edits made while the model runs, turns engine errors into one clear message each, and stores the
+ * result. On any failure the editor is left exactly as it was.
+ */
+import * as vscode from 'vscode';
+import type { ExplainRequest, TargetSpec } from '../core/request';
+import type { AttributionResult } from '../core/result';
+import { defaultTargetSpec, readConfig } from './config';
+import { EngineCallError, type EngineClient } from './engineClient';
+import { Disposable } from './lifecycle';
+import { promptTextFor } from './promptText';
+import { applyEdits, createStoredResult, type ResultStore, type StoredResult } from './resultStore';
+
+export interface ExplainOptions {
+  methods?: string[];
+  target?: TargetSpec;
+  model?: string;
+  truncateFromStart?: boolean;
+  maxTokens?: number;
+  /** Which text to take when nothing is selected. */
+  mode?: 'selection-or-paragraph' | 'paragraph' | 'line';
+  /** Explain exactly this document range instead of the selection (re-runs). */
+  explicit?: { text: string; offset: number };
+}
+
+export type ExplainOutcome =
+  | { kind: 'ok'; stored: StoredResult }
+  | { kind: 'cancelled'; reason: CancelReason }
+  | { kind: 'error'; code: string; message: string }
+  | { kind: 'problem'; message: string };
+
+export type CancelReason = 'user' | 'superseded' | 'closed' | 'edited' | 'shutdown';
+
+interface Running {
+  controller: AbortController;
+  reason?: CancelReason;
+}
+
+export interface ExplainEvents {
+  /** A new result was stored for a document. */
+  onResult(stored: StoredResult): void;
+}
+
+export class ExplainController extends Disposable {
+  private readonly running = new Map<string, Running>();
+  /** Last user-facing message (for the test API). */
+  lastMessage: string | undefined;
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly store: ResultStore,
+    private readonly events: ExplainEvents,
+  ) {
+    super();
+    this._register(
+      vscode.workspace.onDidCloseTextDocument((doc) => this.cancel(doc.uri.toString(), 'closed')),
+    );
+    this._register({ dispose: () => [...this.running.keys()].forEach((u) => this.cancel(u, 'shutdown')) });
+  }
+
+  get activeRequests(): number {
+    return this.running.size;
+  }
+
+  isRunning(uri: string): boolean {
+    return this.running.has(uri);
+  }
+
+  cancel(uri: string, reason: CancelReason = 'user'): boolean {
+    const r = this.running.get(uri);
+    if (!r) return false;
+    r.reason ??= reason;
+    r.controller.abort();
+    return true;
+  }
+
+  async explain(editor: vscode.TextEditor, options: ExplainOptions = {}): Promise<ExplainOutcome> {
+    const doc = editor.document;
+    const uri = doc.uri.toString();
+    const prompt = options.explicit ?? promptTextFor(editor, options.mode);
+    if ('problem' in prompt) {
+      this.inform('warning', prompt.problem);
+      return { kind: 'problem', message: prompt.problem };
+    }
+
+    const cfg = readConfig(doc.uri);
+    const request: ExplainRequest = {
+      text: prompt.text,
+      model: options.model ?? (cfg.model || undefined),
+      methods: options.methods?.length ? options.methods : [cfg.method],
+      target: options.target ?? defaultTargetSpec(cfg),
+      maxTokens: options.maxTokens ?? cfg.maxTokens,
+      maxTokensPerBatch: cfg.maxTokensPerBatch,
+      truncateFromStart: options.truncateFromStart,
+    };
+
+    // A new request for the same document replaces the old one.
+    this.cancel(uri, 'superseded');
+    const running: Running = { controller: new AbortController() };
+    this.running.set(uri, running);
+
+    // Follow edits while the model runs: edits before the text move it, edits inside it void the run.
+    let offset = prompt.offset;
+    let touched = false;
+    const end = () => offset + prompt.text.length;
+    const editWatch = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.uri.toString() !== uri) return;
+      for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset)) {
+        const from = c.rangeOffset;
+        const to = c.rangeOffset + c.rangeLength;
+        if (to <= offset) offset += c.text.length - c.rangeLength;
+        else if (from >= end()) continue;
+        else touched = true;
+      }
+      if (touched) this.cancel(uri, 'edited');
+    });
+
+    try {
+      const result = await this.runWithProgress(request, running.controller.signal);
+      if (touched) throw new EngineCallError('cancelled', 'edited');
+      const stored = this.storeResult(uri, doc, result, request.text, offset);
+      this.events.onResult(stored);
+      return { kind: 'ok', stored };
+    } catch (err) {
+      return this.handleFailure(err, running.reason, editor, options, request);
+    } finally {
+      editWatch.dispose();
+      if (this.running.get(uri) === running) this.running.delete(uri);
+    }
+  }
+
+  private async runWithProgress(
+    request: ExplainRequest,
+    signal: AbortSignal,
+  ): Promise<AttributionResult> {
+    const method = request.methods.join(' + ');
+    const started = Date.now();
+    const cold = !this.engine.running;
+    return vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Promptscope: ${method}`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const sub = token.onCancellationRequested(() => this.cancelBySignal(signal, 'user'));
+        progress.report({ message: cold ? 'starting the model…' : 'running…' });
+        let last = 0;
+        try {
+          return await this.engine.call(
+            { op: 'explain', request },
+            {
+              signal,
+              onProgress: (done, total, message) => {
+                const frac = total > 0 ? Math.min(1, done / total) : 0;
+                const elapsed = Date.now() - started;
+                const eta = frac > 0.02 && elapsed > 300 ? (elapsed / frac) * (1 - frac) : undefined;
+                const parts = [message ?? 'running', `${Math.round(frac * 100)}%`];
+                if (eta !== undefined) parts.push(`about ${formatDuration(eta)} left`);
+                progress.report({ increment: Math.max(0, (frac - last) * 100), message: parts.join(' · ') });
+                last = frac;
+              },
+            },
+          );
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  }
+
+  private cancelBySignal(signal: AbortSignal, reason: CancelReason): void {
+    for (const [uri, r] of this.running) if (r.controller.signal === signal) this.cancel(uri, reason);
+  }
+
+  private storeResult(
+    uri: string,
+    doc: vscode.TextDocument,
+    result: AttributionResult,
+    requestText: string,
+    offset: number,
+  ): StoredResult {
+    // Token offsets are relative to result.input.text; if the engine returned only the explained tail of a
+    // truncated prompt, that tail starts later in the document.
+    let base = offset;
+    if (result.input.text !== requestText && requestText.endsWith(result.input.text)) {
+      base += requestText.length - result.input.text.length;
+    }
+    const stored = createStoredResult(uri, result, base);
+    // Keep only tokens whose characters are exactly where we think they are.
+    const text = doc.getText();
+    stored.tokens = stored.tokens.filter((t) => text.slice(t.start, t.end) === result.input.tokens[t.index].text);
+    this.store.set(stored);
+    return stored;
+  }
+
+  private handleFailure(
+    err: unknown,
+    reason: CancelReason | undefined,
+    editor: vscode.TextEditor,
+    options: ExplainOptions,
+    request: ExplainRequest,
+  ): ExplainOutcome {
+    const e = err instanceof EngineCallError ? err : new EngineCallError('internal', String((err as Error)?.message ?? err));
+    if (e.code === 'cancelled') {
+      const why = reason ?? 'user';
+      if (why === 'closed') this.inform('info', 'Promptscope stopped: the document was closed while it was being explained.');
+      if (why === 'edited') this.inform('info', 'Promptscope stopped: the text changed while it was being explained. Run it again on the new text.');
+      return { kind: 'cancelled', reason: why };
+    }
+    switch (e.code) {
+      case 'too-long': {
+        const limit = Number(e.details?.limit ?? request.maxTokens ?? 0);
+        const tokens = Number(e.details?.tokens ?? 0);
+        const msg =
+          `The prompt is ${tokens || 'too many'} tokens; Promptscope explains at most ${limit || 'fewer'} here ` +
+          `(the smaller of the setting promptscope.maxTokens and the model's context length). Select less text, or explain only the last ${limit} tokens.`;
+        const action = `Explain last ${limit} tokens`;
+        this.inform('warning', msg, limit > 0 ? [action] : []).then((pick) => {
+          if (pick === action) void this.explain(editor, { ...options, truncateFromStart: true, maxTokens: limit });
+        });
+        break;
+      }
+      case 'model-load':
+      case 'unsupported-model':
+        this.inform('error', `Promptscope could not load the model “${request.model ?? 'default'}”: ${firstLine(e.message)}`, [
+          'Select Model',
+        ]).then((pick) => pick && void vscode.commands.executeCommand('promptscope.selectModel'));
+        break;
+      case 'unknown-method':
+      case 'gradients-unsupported':
+      case 'bad-target':
+        this.inform('error', `Promptscope: ${firstLine(e.message)}`, ['Explain With…']).then(
+          (pick) => pick && void vscode.commands.executeCommand('promptscope.explainWith'),
+        );
+        break;
+      case 'empty-input':
+        this.inform('warning', `Promptscope: ${firstLine(e.message)}`);
+        break;
+      case 'crashed':
+        this.inform('error', `${e.message} The next request starts it again; details are in Output › Promptscope.`);
+        break;
+      default:
+        this.inform('error', `Promptscope failed: ${firstLine(e.message)} (details in Output › Promptscope).`);
+    }
+    return { kind: 'error', code: e.code, message: e.message };
+  }
+
+  /** Shows one message; resolves with the chosen action without making the caller wait for it. */
+  inform(level: 'info' | 'warning' | 'error', message: string, actions: string[] = []): Thenable<string | undefined> {
+    this.lastMessage = message;
+    const show =
+      level === 'error'
+        ? vscode.window.showErrorMessage
+        : level === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
+    return show(message, ...actions);
+  }
+}
+
+/** Applies the edits of a change event to the stored result of its document; true when tints changed. */
+export function trackEdits(store: ResultStore, e: vscode.TextDocumentChangeEvent): boolean {
+  const stored = store.get(e.document.uri.toString());
+  if (!stored || !e.contentChanges.length) return false;
+  const moved = applyEdits(stored, e.contentChanges);
+  return moved;
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0].trim();
+  return line.length > 300 ? line.slice(0, 299) + '…' : line;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return '<1 s';
+  if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}

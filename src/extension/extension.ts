@@ -1,0 +1,240 @@
+/**
+ * Activation wires the pieces together and nothing more: no model, no onnxruntime and no child process
+ * start here. The inference process is forked on the first request.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Granularity, TargetSpec } from '../core/request';
+import type { PromptscopeApi } from './api';
+import { SECTION, VIEW_SETTINGS } from './config';
+import { EngineClient } from './engineClient';
+import { ExplainController, trackEdits, type ExplainOptions } from './explainController';
+import { TokenHoverProvider } from './hoverProvider';
+import { LegendStatusBar } from './legendStatusBar';
+import { Disposable } from './lifecycle';
+import { PanelBridge } from './panelBridge';
+import { pickExplainOptions, selectModel } from './quickPicks';
+import { ResultStore, type StoredResult } from './resultStore';
+import { StallMonitor } from './stallMonitor';
+import { TintRenderer } from './tintRenderer';
+
+class Promptscope extends Disposable {
+  readonly store = new ResultStore();
+  readonly log = this._register(vscode.window.createOutputChannel('Promptscope', { log: true }));
+  readonly engine: EngineClient;
+  readonly renderer = this._register(new TintRenderer(this.store));
+  readonly legend = this._register(new LegendStatusBar(this.store, this.renderer));
+  readonly controller: ExplainController;
+  readonly panel: PanelBridge;
+  readonly stall = new StallMonitor();
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    super();
+    this.engine = this._register(
+      new EngineClient({
+        modulePath: path.join(context.extensionPath, 'dist', 'inference.js'),
+        env: { PROMPTSCOPE_CACHE_DIR: path.join(context.globalStorageUri.fsPath, 'models') },
+        onLog: (line) => this.log.info(line),
+        onCrash: ({ code, signal, stderrTail }) => {
+          this.log.error(`inference process exited (code ${code}, signal ${signal})\n${stderrTail}`);
+          // A crash under a running request is reported by that request.
+          if (this.controller.activeRequests === 0) {
+            void vscode.window.showErrorMessage(
+              'The Promptscope inference process stopped unexpectedly. The next request starts it again; details are in Output › Promptscope.',
+            );
+          }
+        },
+      }),
+    );
+    this.controller = this._register(
+      new ExplainController(this.engine, this.store, { onResult: (stored) => this.onResult(stored) }),
+    );
+    this.panel = this._register(new PanelBridge(context, this.store, (stored, change) => this.rerun(stored, change)));
+    this.registerCommands();
+    this.registerEvents();
+    this._register(vscode.languages.registerHoverProvider('*', new TokenHoverProvider(this.store, this.renderer)));
+    void this.setHasResult();
+  }
+
+  private registerCommands(): void {
+    const cmd = (id: string, fn: (...args: unknown[]) => unknown) =>
+      this._register(vscode.commands.registerCommand(id, fn));
+    cmd('promptscope.explainSelection', () => this.explainActive({}));
+    cmd('promptscope.explainAtCursor', () => this.explainActive({ mode: 'paragraph' }));
+    cmd('promptscope.explainWith', async () => {
+      const editor = this.activeEditorOrWarn();
+      if (!editor) return;
+      const choice = await pickExplainOptions(this.engine);
+      if (choice) await this.explainActive(choice);
+    });
+    cmd('promptscope.clear', () => this.clear());
+    cmd('promptscope.toggleTints', () => {
+      this.renderer.setEnabled(!this.renderer.tintsEnabled);
+      this.legend.refresh();
+    });
+    cmd('promptscope.showPanel', () => {
+      if (!this.panel.show()) void vscode.window.showWarningMessage('The Promptscope saliency panel is not part of this build.');
+    });
+    cmd('promptscope.selectModel', () => selectModel(this.engine));
+  }
+
+  private registerEvents(): void {
+    this._register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (!trackEdits(this.store, e)) return;
+        const uri = e.document.uri.toString();
+        for (const ed of vscode.window.visibleTextEditors) if (ed.document === e.document) this.renderer.renderEditor(ed);
+        if (this.panel.current()?.documentUri === uri) this.panel.push();
+      }),
+    );
+    this._register(vscode.window.onDidChangeVisibleTextEditors(() => this.renderer.renderAll()));
+    this._register(
+      vscode.window.onDidChangeActiveTextEditor((ed) => {
+        this.legend.refresh();
+        void this.setHasResult();
+        if (ed) this.panel.follow(ed.document.uri.toString());
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidOpenTextDocument((doc) => {
+        // A document reopened after it changed elsewhere: its old result no longer describes its text.
+        const uri = doc.uri.toString();
+        const stored = this.store.get(uri);
+        const text = doc.getText();
+        if (stored && !stored.tokens.every((t) => text.slice(t.start, t.end) === stored.result.input.tokens[t.index].text)) {
+          this.forget(uri);
+        }
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        // Untitled text is gone for good once closed (and its name is reused by the next untitled file).
+        if (doc.uri.scheme === 'untitled') this.forget(doc.uri.toString());
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration(SECTION)) return;
+        if (VIEW_SETTINGS.some((s) => e.affectsConfiguration(s))) {
+          this.renderer.renderAll(true);
+          this.legend.refresh();
+        }
+      }),
+    );
+    this._register(vscode.window.onDidChangeActiveColorTheme(() => this.renderer.rebuild()));
+  }
+
+  activeEditorOrWarn(): vscode.TextEditor | undefined {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      this.controller.inform('warning', 'Promptscope: open a text file and select a prompt first.');
+    }
+    return editor;
+  }
+
+  async explainActive(options: ExplainOptions) {
+    const editor = this.activeEditorOrWarn();
+    if (!editor) return { kind: 'problem' as const, message: 'no active editor' };
+    return this.controller.explain(editor, options);
+  }
+
+  private onResult(stored: StoredResult): void {
+    for (const ed of vscode.window.visibleTextEditors) {
+      if (ed.document.uri.toString() === stored.documentUri) this.renderer.renderEditor(ed, true);
+    }
+    this.legend.refresh();
+    this.panel.follow(stored.documentUri, true);
+    void this.setHasResult();
+  }
+
+  private forget(uri: string): void {
+    if (!this.store.delete(uri)) return;
+    this.renderer.clearDocument(uri);
+    this.legend.refresh();
+    if (this.panel.current() === undefined) this.panel.push();
+    void this.setHasResult();
+  }
+
+  private clear(): void {
+    for (const uri of this.store.uris()) {
+      this.controller.cancel(uri);
+      this.store.delete(uri);
+      this.renderer.clearDocument(uri);
+    }
+    this.renderer.renderAll(true);
+    this.legend.refresh();
+    this.panel.push();
+    void this.setHasResult();
+  }
+
+  private async rerun(
+    stored: StoredResult,
+    change: { method?: string; target?: TargetSpec; granularity?: Granularity },
+  ): Promise<void> {
+    if (change.granularity) {
+      await vscode.workspace.getConfiguration(SECTION).update('granularity', change.granularity, vscode.ConfigurationTarget.Global);
+      this.panel.push();
+    }
+    if (!change.method && !change.target) return;
+    const { request, input } = stored.result;
+    // Where the originally requested text starts now (the result may cover only its truncated tail).
+    const start = stored.offset - (request.text.length - input.text.length);
+    const uri = vscode.Uri.parse(stored.documentUri);
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === stored.documentUri);
+    const editor =
+      visible ??
+      (await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), {
+        preserveFocus: true,
+        viewColumn: vscode.ViewColumn.One,
+      }));
+    const doc = editor.document;
+    const now = doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(start + request.text.length)));
+    if (now !== request.text) {
+      this.controller.inform('warning', 'Promptscope: the explained text has changed since. Select it and explain again.');
+      return;
+    }
+    await this.controller.explain(editor, {
+      explicit: { text: request.text, offset: start },
+      methods: change.method ? [change.method] : request.methods,
+      target: change.target ?? request.target,
+      model: request.model,
+      truncateFromStart: request.truncateFromStart,
+      maxTokens: request.maxTokens,
+    });
+  }
+
+  private async setHasResult(): Promise<void> {
+    const ed = vscode.window.activeTextEditor;
+    const has = !!ed && !!this.store.get(ed.document.uri.toString());
+    await vscode.commands.executeCommand('setContext', 'promptscope.hasResult', has || this.store.uris().length > 0);
+  }
+
+  api(activationMs: number): PromptscopeApi {
+    return {
+      activationMs,
+      explain: (options) => this.explainActive(options ?? {}),
+      cancel: (uri) => this.controller.cancel(uri, 'user'),
+      result: (uri) => this.store.get(uri),
+      appliedTints: (uri) => this.renderer.applied.get(uri) ?? [],
+      onDidRender: this.renderer.onDidRender,
+      panel: () => ({ available: this.panel.available, updates: this.panel.updates, rendered: this.panel.lastRendered() }),
+      engine: () => ({ ...this.engine.stats, running: this.engine.running, pid: this.engine.pid }),
+      lastMessage: () => this.controller.lastMessage,
+      legendText: () => this.legend.shownText,
+      startStallMonitor: () => this.stall.start(),
+      stopStallMonitor: () => this.stall.stop(),
+      stallCpuMs: () => this.stall.maxStallCpuMs,
+    };
+  }
+}
+
+export function activate(context: vscode.ExtensionContext): PromptscopeApi {
+  const t0 = performance.now();
+  const app = new Promptscope(context);
+  context.subscriptions.push(app);
+  return app.api(performance.now() - t0);
+}
+
+export function deactivate(): void {
+  /* everything is disposed through context.subscriptions */
+}

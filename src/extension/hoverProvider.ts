@@ -1,0 +1,73 @@
+/**
+ * Hover on a tinted token: its text (whitespace made visible), score, rank, share of the total absolute
+ * attribution, the target and its probability, and every method's value when several ran.
+ * Token and target text are user data: the MarkdownString is untrusted, without HTML or command links, and
+ * user text only ever goes through appendText (which escapes Markdown).
+ */
+import * as vscode from 'vscode';
+import { readConfig } from './config';
+import { formatPercent, formatScore, visibleWhitespace } from './hoverText';
+import type { ResultStore } from './resultStore';
+import { ranksAndShares } from './tintModel';
+import type { TintRenderer } from './tintRenderer';
+
+export class TokenHoverProvider implements vscode.HoverProvider {
+  constructor(
+    private readonly store: ResultStore,
+    private readonly renderer: TintRenderer,
+  ) {}
+
+  provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const uri = document.uri.toString();
+    const stored = this.store.get(uri);
+    if (!stored || !this.renderer.tintsEnabled) return undefined;
+    const live = this.store.tokenAt(uri, document.offsetAt(position));
+    if (!live) return undefined;
+    const { result } = stored;
+    const token = result.input.tokens[live.index];
+    const run = result.runs[stored.run] ?? result.runs[0];
+    const rowIndex = Math.min(stored.row, result.target.rows.length - 1);
+    const row = result.target.rows[rowIndex];
+    if (!run || !row) return undefined;
+
+    const scores = run.scores[rowIndex];
+    const visible = result.input.tokens.map((t) => !t.special && t.end > t.start);
+    const { rank, share, count } = ranksAndShares(scores, visible);
+
+    const md = new vscode.MarkdownString(undefined, false);
+    md.isTrusted = false;
+    md.supportHtml = false;
+    md.supportThemeIcons = false;
+
+    md.appendMarkdown('**Promptscope** — token ');
+    md.appendText(`“${visibleWhitespace(token.text)}”`);
+    md.appendMarkdown(`\n\n`);
+    md.appendText(
+      `score ${formatScore(scores[live.index])} (${run.method}) · rank ${rank[live.index]} of ${count} · ` +
+        `${formatPercent(share[live.index])} of total |attribution|`,
+    );
+    const cfg = readConfig();
+    if (cfg.granularity !== 'token') {
+      const shade = this.renderer.viewFor(stored).shades[live.index];
+      if (shade) md.appendText(`\n${cfg.granularity} score ${formatScore(shade.score)}`);
+    }
+    md.appendMarkdown('\n\n');
+    md.appendText(`target “${visibleWhitespace(row.text)}”`);
+    if (row.foilText !== undefined) md.appendText(` vs “${visibleWhitespace(row.foilText)}”`);
+    md.appendText(` · p = ${formatPercent(row.probability)}`);
+    if (result.target.rows.length > 1) md.appendText(` · row ${rowIndex + 1} of ${result.target.rows.length}`);
+
+    if (result.runs.length > 1) {
+      md.appendMarkdown('\n\n');
+      md.appendText(
+        result.runs.map((r) => `${r.method} ${formatScore(r.scores[rowIndex]?.[live.index] ?? NaN)}`).join(' · '),
+      );
+    }
+    if (run.meaning) {
+      md.appendMarkdown('\n\n');
+      md.appendText(run.meaning);
+    }
+    const range = new vscode.Range(document.positionAt(live.start), document.positionAt(live.end));
+    return new vscode.Hover(md, range);
+  }
+}

@@ -1,0 +1,29 @@
+/** Formatting of user data (token text, targets) and numbers for hovers and the status bar. Pure. */
+
+/** Token text with its whitespace made visible, e.g. " Paris\n" → "·Paris⏎". */
+export function visibleWhitespace(text: string): string {
+  return text
+    .replace(/ /g, '·')
+    .replace(/\r\n/g, '⏎')
+    .replace(/[\n\r]/g, '⏎')
+    .replace(/\t/g, '→')
+    .replace(/\u00a0/g, '⍽')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function formatScore(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const s = Math.abs(v) >= 100 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(2) : v.toFixed(4);
+  return v > 0 ? `+${s}` : s;
+}
+
+export function formatPercent(p: number): string {
+  if (!Number.isFinite(p)) return '–';
+  const pct = p * 100;
+  return pct >= 10 || pct === 0 ? `${pct.toFixed(1)}%` : `${pct.toPrecision(2)}%`;
+}
+
+/** Shortens long user text for one-line places (status bar). */
+export function ellipsis(text: string, max = 24): string {
+  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}

@@ -1,0 +1,59 @@
+/**
+ * Status bar legend for the active editor's result: the scale (cool = lowers the target, warm = raises
+ * it), what is explained and its probability. Clicking it opens the saliency panel.
+ */
+import * as vscode from 'vscode';
+import { readConfig } from './config';
+import { ellipsis, formatPercent, formatScore, visibleWhitespace } from './hoverText';
+import { Disposable } from './lifecycle';
+import type { ResultStore } from './resultStore';
+import type { TintRenderer } from './tintRenderer';
+
+export class LegendStatusBar extends Disposable {
+  private readonly item = this._register(
+    vscode.window.createStatusBarItem('promptscope.legend', vscode.StatusBarAlignment.Right, 100),
+  );
+
+  constructor(
+    private readonly store: ResultStore,
+    private readonly renderer: TintRenderer,
+  ) {
+    super();
+    this.item.name = 'Promptscope legend';
+    this.item.command = 'promptscope.showPanel';
+  }
+
+  /** Text currently shown (for tests); undefined when hidden. */
+  shownText: string | undefined;
+
+  refresh(): void {
+    const editor = vscode.window.activeTextEditor;
+    const stored = editor && this.store.get(editor.document.uri.toString());
+    if (!stored) {
+      this.item.hide();
+      this.shownText = undefined;
+      return;
+    }
+    const { result } = stored;
+    const row = result.target.rows[stored.row] ?? result.target.rows[0];
+    const run = result.runs[stored.run] ?? result.runs[0];
+    const target = row ? visibleWhitespace(row.text) : '?';
+    const off = this.renderer.tintsEnabled ? '' : ' (tints hidden)';
+    this.item.text = `$(symbol-color) −▁▂▃▄+ “${ellipsis(target)}” ${row ? formatPercent(row.probability) : ''}${off}`;
+    const cfg = readConfig();
+    const tip = new vscode.MarkdownString(undefined, false);
+    tip.isTrusted = false;
+    tip.supportHtml = false;
+    tip.appendMarkdown('**Promptscope**\n\n');
+    tip.appendText(`Blue tokens lower, orange tokens raise the ${run?.method ?? ''} score of the target “${target}”`);
+    if (row?.foilText !== undefined) tip.appendText(` vs “${visibleWhitespace(row.foilText)}”`);
+    tip.appendText(` (p = ${row ? formatPercent(row.probability) : '–'}, score ${row ? formatScore(row.score) : '–'}).`);
+    tip.appendMarkdown('\n\n');
+    tip.appendText(
+      `Model ${result.model.id} · ${cfg.granularity} granularity · ${cfg.colourScale} scale. Click for the saliency panel.`,
+    );
+    this.item.tooltip = tip;
+    this.shownText = this.item.text;
+    this.item.show();
+  }
+}

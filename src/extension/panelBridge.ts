@@ -1,0 +1,126 @@
+/**
+ * The editor side of the saliency panel: implements PanelHost (re-run, reveal a token, current result)
+ * and forwards every change of the shown result to the panel controller. The panel module itself lives in
+ * ./panel; these interfaces mirror its exports.
+ */
+import * as vscode from 'vscode';
+import type { Granularity, TargetSpec } from '../core/request';
+import type { AttributionResult } from '../core/result';
+import { Disposable } from './lifecycle';
+import type { ResultStore, StoredResult } from './resultStore';
+
+export interface PanelHost {
+  rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity }): Promise<void>;
+  revealToken(documentUri: string, start: number, end: number): void;
+  current(): { documentUri: string; result: AttributionResult; offset: number } | undefined;
+}
+
+export interface SaliencyPanelController extends vscode.Disposable {
+  show(): void;
+  update(documentUri: string | undefined, result: AttributionResult | undefined, offset: number): void;
+  /** What the webview last acknowledged as rendered (optional in the contract). */
+  lastRendered?(): { resultCreatedAt: string; tokenCount: number } | undefined;
+}
+
+type RegisterPanel = (context: vscode.ExtensionContext, host: PanelHost) => SaliencyPanelController;
+
+export interface PanelUpdate {
+  documentUri: string | undefined;
+  result: AttributionResult | undefined;
+  offset: number;
+  at: number;
+}
+
+export class PanelBridge extends Disposable implements PanelHost {
+  private controller: SaliencyPanelController | undefined;
+  /** Document whose result the panel shows (the last explained or last active one with a result). */
+  private currentUri: string | undefined;
+  /** Every update sent to the panel, newest last (the test API reads it). */
+  readonly updates: PanelUpdate[] = [];
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly store: ResultStore,
+    private readonly rerunImpl: (stored: StoredResult, change: Parameters<PanelHost['rerun']>[0]) => Promise<void>,
+  ) {
+    super();
+    const register = loadRegisterPanel();
+    if (register) this.controller = this._register(register(context, this));
+  }
+
+  get available(): boolean {
+    return !!this.controller;
+  }
+
+  lastRendered(): { resultCreatedAt: string; tokenCount: number } | undefined {
+    return this.controller?.lastRendered?.();
+  }
+
+  show(): boolean {
+    if (!this.controller) return false;
+    this.controller.show();
+    this.push();
+    return true;
+  }
+
+  /** Makes `uri` the document the panel follows (if it has a result) and sends its snapshot. */
+  follow(uri: string | undefined, force = false): void {
+    if (uri && !this.store.get(uri)) return; // an editor without a result: keep showing the last one
+    if (!force && uri === this.currentUri) return;
+    this.currentUri = uri;
+    this.push();
+  }
+
+  /** Sends the current snapshot (call after a new result, a clear, or an edit that moved the text). */
+  push(): void {
+    const cur = this.current();
+    const update: PanelUpdate = { documentUri: cur?.documentUri, result: cur?.result, offset: cur?.offset ?? 0, at: Date.now() };
+    this.updates.push(update);
+    if (this.updates.length > 50) this.updates.shift();
+    this.controller?.update(update.documentUri, update.result, update.offset);
+  }
+
+  current(): { documentUri: string; result: AttributionResult; offset: number } | undefined {
+    const stored = this.currentUri ? this.store.get(this.currentUri) : undefined;
+    return stored ? { documentUri: stored.documentUri, result: stored.result, offset: stored.offset } : undefined;
+  }
+
+  async rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity }): Promise<void> {
+    const stored = this.currentUri ? this.store.get(this.currentUri) : undefined;
+    if (!stored) {
+      void vscode.window.showWarningMessage('Promptscope: there is no result to re-run. Explain a selection first.');
+      return;
+    }
+    await this.rerunImpl(stored, change);
+  }
+
+  revealToken(documentUri: string, start: number, end: number): void {
+    void this.reveal(documentUri, start, end);
+  }
+
+  private async reveal(documentUri: string, start: number, end: number): Promise<void> {
+    // Offsets are document offsets: the panel adds the snapshot offset, which follows edits (push()).
+    const uri = vscode.Uri.parse(documentUri);
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === documentUri);
+    const doc = visible?.document ?? (await vscode.workspace.openTextDocument(uri));
+    const editor = await vscode.window.showTextDocument(doc, {
+      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+      preserveFocus: false,
+    });
+    const max = doc.getText().length;
+    const range = new vscode.Range(doc.positionAt(Math.min(start, max)), doc.positionAt(Math.min(end, max)));
+    editor.selection = new vscode.Selection(range.start, range.end);
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+}
+
+/** The panel module, when it is part of this build. */
+function loadRegisterPanel(): RegisterPanel | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('./panel') as { registerSaliencyPanel?: RegisterPanel };
+    return mod.registerSaliencyPanel;
+  } catch {
+    return undefined;
+  }
+}

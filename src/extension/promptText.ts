@@ -1,0 +1,69 @@
+/**
+ * Which text a command explains: the selection, or (with nothing selected) the paragraph — the block of
+ * non-blank lines — around the cursor. Also the checks for input that should never reach the model.
+ */
+import * as vscode from 'vscode';
+
+/** Larger selections are refused before tokenising: they cannot fit any bundled model's context anyway. */
+export const MAX_SELECTION_CHARS = 200_000;
+
+export interface PromptText {
+  text: string;
+  /** Document offset of text[0]. */
+  offset: number;
+  range: vscode.Range;
+  source: 'selection' | 'paragraph' | 'line';
+}
+
+export type PromptTextProblem = { problem: string };
+
+export function promptTextFor(
+  editor: vscode.TextEditor,
+  mode: 'selection-or-paragraph' | 'paragraph' | 'line' = 'selection-or-paragraph',
+): PromptText | PromptTextProblem {
+  const doc = editor.document;
+  const sel = editor.selection;
+  let range: vscode.Range | undefined;
+  let source: PromptText['source'] = 'selection';
+  if (mode === 'selection-or-paragraph' && !sel.isEmpty) {
+    range = new vscode.Range(sel.start, sel.end);
+  } else if (mode === 'line') {
+    const line = doc.lineAt(sel.active.line);
+    if (!line.isEmptyOrWhitespace) range = line.range;
+    source = 'line';
+  } else {
+    range = paragraphAt(doc, sel.active.line);
+    source = 'paragraph';
+  }
+  if (!range) {
+    return {
+      problem:
+        'Nothing to explain: select a prompt, or put the cursor in a line or paragraph of text, then run Promptscope: Explain Selection.',
+    };
+  }
+  const offset = doc.offsetAt(range.start);
+  const length = doc.offsetAt(range.end) - offset;
+  if (length > MAX_SELECTION_CHARS) {
+    return {
+      problem: `The selection is ${length.toLocaleString('en')} characters; Promptscope explains at most ${MAX_SELECTION_CHARS.toLocaleString('en')}. Select a shorter prompt.`,
+    };
+  }
+  const text = doc.getText(range);
+  if (!text.trim()) {
+    return { problem: 'Nothing to explain: the selection is only whitespace. Select the prompt text itself.' };
+  }
+  if (text.includes('\u0000')) {
+    return { problem: 'This looks like binary data (it contains NUL characters). Promptscope explains text prompts only.' };
+  }
+  return { text, offset, range, source };
+}
+
+/** Lines around `line` up to (not including) the nearest blank lines; undefined on a blank line. */
+function paragraphAt(doc: vscode.TextDocument, line: number): vscode.Range | undefined {
+  if (doc.lineAt(line).isEmptyOrWhitespace) return undefined;
+  let first = line;
+  let last = line;
+  while (first > 0 && !doc.lineAt(first - 1).isEmptyOrWhitespace) first--;
+  while (last < doc.lineCount - 1 && !doc.lineAt(last + 1).isEmptyOrWhitespace) last++;
+  return new vscode.Range(doc.lineAt(first).range.start, doc.lineAt(last).range.end);
+}

@@ -1,0 +1,96 @@
+/**
+ * Paints stored results onto visible editors with the bucketed decoration types. Every call re-derives the
+ * decorations from the store and the current settings (views are pure functions of a result), so restoring
+ * an editor, changing a setting or an edit all go through the same path.
+ */
+import * as vscode from 'vscode';
+import { readConfig } from './config';
+import { Disposable } from './lifecycle';
+import type { ResultStore, StoredResult } from './resultStore';
+import { bucketKey, TintPalette } from './tintPalette';
+import { tintView, type TintView } from './tintModel';
+
+export interface AppliedTint {
+  start: number;
+  end: number;
+  bucket: string;
+  tokenIndex: number;
+}
+
+export class TintRenderer extends Disposable {
+  private readonly palette = this._register(new TintPalette());
+  private enabled = true;
+  /** What was last painted per document URI (read by the test API and the legend). */
+  readonly applied = new Map<string, AppliedTint[]>();
+  private readonly viewCache = new WeakMap<StoredResult, { key: string; view: TintView }>();
+  private readonly _onDidRender = this._register(new vscode.EventEmitter<string>());
+  readonly onDidRender = this._onDidRender.event;
+
+  constructor(private readonly store: ResultStore) {
+    super();
+  }
+
+  get tintsEnabled(): boolean {
+    return this.enabled;
+  }
+
+  setEnabled(on: boolean): void {
+    this.enabled = on;
+    this.renderAll();
+  }
+
+  /** Rebuilds decoration types (opacity or theme changed) and repaints. */
+  rebuild(): void {
+    this.palette.ensure(readConfig().opacity);
+    this.renderAll(true);
+  }
+
+  renderAll(force = false): void {
+    if (this.palette.ensure(readConfig().opacity)) force = true;
+    for (const editor of vscode.window.visibleTextEditors) this.renderEditor(editor, force);
+  }
+
+  /** The tint view (per-token shades) for a stored result under the current settings. */
+  viewFor(stored: StoredResult): TintView {
+    const cfg = readConfig();
+    const key = `${stored.run}|${stored.row}|${cfg.granularity}|${cfg.colourScale}`;
+    const cached = this.viewCache.get(stored);
+    if (cached && cached.key === key) return cached.view;
+    const view = tintView(stored.result, stored.run, stored.row, cfg.granularity, cfg.colourScale);
+    this.viewCache.set(stored, { key, view });
+    return view;
+  }
+
+  renderEditor(editor: vscode.TextEditor, _force = false): void {
+    this.palette.ensure(readConfig().opacity);
+    const uri = editor.document.uri.toString();
+    const stored = this.store.get(uri);
+    const byBucket = new Map<string, vscode.Range[]>();
+    const applied: AppliedTint[] = [];
+    if (stored && this.enabled) {
+      const view = this.viewFor(stored);
+      const doc = editor.document;
+      for (const t of stored.tokens) {
+        const shade = view.shades[t.index];
+        if (!shade?.bucket) continue;
+        const key = bucketKey(shade.bucket);
+        let list = byBucket.get(key);
+        if (!list) byBucket.set(key, (list = []));
+        list.push(new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
+        applied.push({ start: t.start, end: t.end, bucket: key, tokenIndex: t.index });
+      }
+    }
+    for (const [key, type] of this.palette.entries()) editor.setDecorations(type, byBucket.get(key) ?? []);
+    if (stored && this.enabled) this.applied.set(uri, applied);
+    else this.applied.delete(uri);
+    this._onDidRender.fire(uri);
+  }
+
+  /** Removes tints from every visible editor showing `uri` (the store entry is removed by the caller). */
+  clearDocument(uri: string): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.toString() === uri) this.renderEditor(editor, true);
+    }
+    this.applied.delete(uri);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Gradient benchmark: per bundled model and prompt length (16/64/256 tokens)
+ *   - one gradient (forward+backward of the augmented graph) ÷ one forward pass of the original model (goal ≤ 3)
+ *   - integrated gradients with 32 steps (batched) ÷ 32 separate gradient calls (goal ≤ 1.2)
+ *   - peak RSS.
+ * Run: node --import tsx test/bench/gradients.ts
+ */
+import * as ort from 'onnxruntime-node';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadModel } from '../../src/onnx/modelFile';
+import { Graph } from '../../src/onnx/graph';
+import { DataType } from '../../src/onnx/tensorData';
+import { createGradientBackend } from '../../src/runtime/gradientBackend';
+import { integratedGradients } from '../../src/core/methods/integratedGradients';
+import type { ModelKind } from '../../src/core/modelRunner';
+
+const REPO = path.resolve(__dirname, '../..');
+const MODELS: { name: string; kind: ModelKind }[] = [
+  { name: 'promptscope-tiny-lm', kind: 'causal-lm' },
+  { name: 'promptscope-tiny-sentiment', kind: 'sequence-classifier' },
+];
+
+async function median(n: number, f: () => Promise<unknown>): Promise<number> {
+  await f(); // warm-up
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = process.hrtime.bigint();
+    await f();
+    t.push(Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+function forwardFeeds(g: Graph, ids: number[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  const n = ids.length;
+  for (const inp of g.inputs) {
+    const ints = (v: number[]): ort.Tensor => (inp.elemType === DataType.INT32 ? new ort.Tensor('int32', Int32Array.from(v), [1, n]) : new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, n]));
+    if (inp.name === 'input_ids') feeds[inp.name] = ints(ids);
+    else if (inp.name === 'attention_mask') feeds[inp.name] = ints(ids.map(() => 1));
+    else if (inp.name === 'position_ids') feeds[inp.name] = ints(ids.map((_, i) => i));
+    else if (inp.name === 'token_type_ids') feeds[inp.name] = ints(ids.map(() => 0));
+    else {
+      // KV-cache inputs: empty past (batch 1, past length 0).
+      const dims = (inp.dims ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 || /batch/.test(String(d)) ? 1 : 0));
+      feeds[inp.name] = new ort.Tensor('float32', new Float32Array(0), dims);
+    }
+  }
+  return feeds;
+}
+
+export async function runGradientBench(): Promise<void> {
+  const rows: string[][] = [['model', 'tokens', 'fwd ms', 'grad ms', 'grad/fwd (≤3)', 'IG32 ms', '32×grad ms', 'IG/sep (≤1.2)', 'peak RSS MB']];
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-gradbench-'));
+  let peak = 0;
+  const rss = (): void => { peak = Math.max(peak, process.memoryUsage().rss); };
+  try {
+    for (const m of MODELS) {
+      const onnx = path.join(REPO, 'models', m.name, 'onnx', 'model.onnx');
+      if (!fs.existsSync(onnx)) { rows.push([m.name, '-', 'missing', '', '', '', '', '', '']); continue; }
+      const g = Graph.fromModelProto(loadModel(onnx));
+      const fwd = await ort.InferenceSession.create(onnx);
+      const backend = await createGradientBackend(path.dirname(path.dirname(onnx)), onnx, { kind: m.kind, cacheDir });
+      for (const len of [16, 64, 256]) {
+        const ids = Array.from({ length: len }, (_, i) => (i * 37 + 11) % Math.min(backend.vocabSize, 1000));
+        const target = m.kind === 'causal-lm' ? { tokenIds: [ids[len - 1]], positions: [len - 1], weights: [1] } : { tokenIds: [1], positions: [0], weights: [1] };
+        const item = { inputsEmbeds: backend.embed(ids), inputIds: ids, target };
+        const tf = await median(7, () => fwd.run(forwardFeeds(g, ids)));
+        const tg = await median(7, () => backend.scoreAndGradient([item]));
+        rss();
+        const tig = await median(2, () => integratedGradients(backend, { inputIds: ids, target, steps: 32 }, { maxTokensPerBatch: 4096 }));
+        const tsep = await median(2, async () => { for (let k = 0; k < 34; k++) await backend.scoreAndGradient([item]); });
+        rss();
+        rows.push([m.name, String(len), tf.toFixed(1), tg.toFixed(1), (tg / tf).toFixed(2), tig.toFixed(0), tsep.toFixed(0), (tig / tsep).toFixed(2), (peak / 2 ** 20).toFixed(0)]);
+      }
+    }
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(r.map((v, c) => v.padStart(w[c])).join('  '));
+  console.log('IG32 includes the f(x) and f(baseline) items (34 gradient items); "32×grad" runs the same 34 items one call each.');
+}
+
+if (require.main === module) runGradientBench().catch((e) => { console.error(e); process.exit(1); });
