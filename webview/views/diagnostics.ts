@@ -1,0 +1,25 @@
+/** What the numbers mean, what they cost, and how far to trust them. */
+import { h } from '../dom';
+import { trustNoteFor } from '../trustNotes';
+import type { ViewModel } from '../viewModel';
+
+export function renderDiagnostics(vm: ViewModel): HTMLElement {
+  const run = vm.run;
+  if (!run) return h('p', { class: 'muted' }, 'This result holds no attribution run.');
+  const d = run.diagnostics;
+  const facts = [
+    `${d.forwardPasses} forward pass${d.forwardPasses === 1 ? '' : 'es'}`,
+    `${d.backwardPasses} backward pass${d.backwardPasses === 1 ? '' : 'es'}`,
+    `${d.batches} batch${d.batches === 1 ? '' : 'es'}`,
+    `${Math.round(d.elapsedMs)} ms`,
+  ];
+  if (d.seed !== undefined) facts.push(`seed ${d.seed}`);
+  const gap = d.completenessGap?.[vm.row];
+  if (gap !== undefined) facts.push(`completeness gap ${gap.toPrecision(3)}`);
+  const params = Object.entries(run.params ?? {}).map(([k, v]) => `${k} ${String(v)}`).join(', ');
+  return h('div', { class: 'diagnostics' },
+    h('p', { class: 'meaning' }, h('strong', {}, run.method), ': ', run.meaning),
+    h('p', { class: 'facts muted', id: 'diagnostics-facts' }, facts.join(' · ') + (params ? ` · ${params}` : '')),
+    h('p', { class: 'trust', id: 'trust-note' }, h('strong', {}, 'How far to trust this: '), trustNoteFor(run.method)),
+  );
+}
