@@ -47,9 +47,20 @@ export class OnnxRunner implements ModelRunner {
         `The ONNX file ${onnxPath} could not be loaded (${firstLine(err)}). It may be corrupt or truncated: export or download it again.`,
       );
     }
+    const meta = new Map((session.inputMetadata ?? []).map((m) => [m.name, m]));
     const pastInputs = session.inputNames
-      .filter((n) => /^past_key_values\.\d+\.(key|value)$|^past_\d+$/.test(n))
-      .map((name) => ({ name, ...pastShape(config), type: 'float32' as const }));
+      .filter((n) => /^past_key_values\.\d+\.(key|value)$/.test(n) && session.outputNames.includes(presentName(n)))
+      .map((name) => {
+        const m = meta.get(name) as { type?: string; shape?: (number | string)[] } | undefined;
+        const shape = pastShape(config);
+        // Prefer the graph's own static head sizes over the config's.
+        if (m?.shape && typeof m.shape[1] === 'number') shape.heads = m.shape[1];
+        if (m?.shape && typeof m.shape[3] === 'number') shape.headDim = m.shape[3];
+        return { name, ...shape, type: m?.type === 'float16' ? ('float16' as const) : ('float32' as const) };
+      });
+    if (info.kind === 'causal-lm' && session.inputNames.some((n) => n.startsWith('past')) && pastInputs.length === 0) {
+      throw new EngineError('unsupported-model', `${onnxPath} has past-key inputs Promptscope does not recognise. Export it with the Hugging Face decoder signature (past_key_values.N.key/value → present.N.key/value).`);
+    }
     if (info.kind === 'causal-lm' && !session.outputNames.includes('logits')) {
       throw new EngineError('unsupported-model', `${onnxPath} has no "logits" output. Export the model for text generation (causal LM with logits).`);
     }
@@ -59,10 +70,10 @@ export class OnnxRunner implements ModelRunner {
   async score(items: ForwardItem[], signal?: AbortSignal): Promise<ScoreValue[][]> {
     throwIfAborted(signal);
     if (items.length === 0) return [];
-    const { logits, width, vocab } = await this.run(items);
+    const { logits, width, vocab, offset } = await this.run(items);
     return items.map((item, b) =>
       item.queries.map((q) => {
-        const row = this.info.kind === 'causal-lm' ? (b * width + q.position) * vocab : b * vocab;
+        const row = this.info.kind === 'causal-lm' ? (b * width + q.position - offset) * vocab : b * vocab;
         if (q.position < 0 || q.position >= item.inputIds.length) throw new Error(`Query position ${q.position} outside a sequence of ${item.inputIds.length}.`);
         const lse = logSumExp(logits, row, vocab);
         const logit = logits[row + q.tokenId];
@@ -73,9 +84,8 @@ export class OnnxRunner implements ModelRunner {
 
   async topTokens(inputIds: number[], k: number, signal?: AbortSignal): Promise<TopToken[]> {
     throwIfAborted(signal);
-    const { logits, width, vocab } = await this.run([{ inputIds, queries: [] }]);
+    const { logits, vocab } = await this.run([{ inputIds, queries: [] }]);
     const row = this.info.kind === 'causal-lm' ? (inputIds.length - 1) * vocab : 0;
-    void width;
     const lse = logSumExp(logits, row, vocab);
     const best: TopToken[] = [];
     for (let v = 0; v < vocab; v++) {
@@ -89,34 +99,47 @@ export class OnnxRunner implements ModelRunner {
     return best;
   }
 
-  /** One onnxruntime run over right-padded sequences. */
-  private async run(items: ForwardItem[]): Promise<{ logits: Float32Array; width: number; vocab: number }> {
+  /**
+   * One onnxruntime run over right-padded sequences. When every item starts with the same unmasked prefix
+   * (occlusion of later tokens), the prefix's keys and values are computed once and fed as past, and only
+   * the suffixes run: rows of the returned logits are then relative to the prefix end (see `offset`).
+   */
+  private async run(items: ForwardItem[]): Promise<{ logits: Float32Array; width: number; vocab: number; offset: number }> {
     const batch = items.length;
-    const width = Math.max(...items.map((i) => i.inputIds.length));
+    const prefix = this.reusablePrefix(items);
+    const past = prefix > 0 ? await this.prefixKeysValues(items[0].inputIds.slice(0, prefix)) : undefined;
+    const width = Math.max(...items.map((i) => i.inputIds.length)) - prefix;
     const ids = new BigInt64Array(batch * width);
-    const mask = new BigInt64Array(batch * width);
     const pos = new BigInt64Array(batch * width);
+    const maskWidth = prefix + width;
+    const maskData = new BigInt64Array(batch * maskWidth);
     items.forEach((item, b) => {
       const n = item.inputIds.length;
+      for (let t = 0; t < maskWidth; t++) {
+        if (t < n) maskData[b * maskWidth + t] = BigInt(item.attentionMask ? item.attentionMask[t] : 1);
+      }
       for (let t = 0; t < width; t++) {
         const o = b * width + t;
-        if (t < n) {
-          ids[o] = BigInt(item.inputIds[t]);
-          mask[o] = BigInt(item.attentionMask ? item.attentionMask[t] : 1);
-          pos[o] = BigInt(item.positionIds ? item.positionIds[t] : t);
+        const src = prefix + t;
+        if (src < n) {
+          ids[o] = BigInt(item.inputIds[src]);
+          pos[o] = BigInt(item.positionIds ? item.positionIds[src] : src);
         } else {
           ids[o] = BigInt(this.padId);
-          pos[o] = BigInt(Math.min(t, this.info.contextLength - 1));
+          pos[o] = BigInt(Math.min(src, this.info.contextLength - 1));
         }
       }
     });
     const dims = [batch, width];
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, dims) };
-    if (this.inputNames.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', mask, dims);
+    if (this.inputNames.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', maskData, [batch, maskWidth]);
     if (this.inputNames.has('position_ids')) feeds.position_ids = new ort.Tensor('int64', pos, dims);
     if (this.inputNames.has('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * width), dims);
     for (const p of this.cache.pastInputs) {
-      feeds[p.name] = new ort.Tensor(p.type, new Float32Array(0), [batch, p.heads, 0, p.headDim]);
+      const one = past?.get(p.name);
+      feeds[p.name] = one
+        ? new ort.Tensor(p.type, tile(one, batch), [batch, p.heads, prefix, p.headDim])
+        : new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, p.heads, 0, p.headDim]);
     }
     const out = await this.session.run(feeds, ['logits']);
     this.forwardCount += batch;
@@ -124,8 +147,55 @@ export class OnnxRunner implements ModelRunner {
     const vocab = t.dims[t.dims.length - 1];
     const logits = t.data as Float32Array;
     for (const k of Object.keys(out)) if (k !== 'logits') out[k].dispose?.();
-    return { logits, width, vocab };
+    return { logits, width, vocab, offset: prefix };
   }
+
+  /** Length of the prefix all items share unmasked at default positions, if worth reusing (else 0). */
+  private reusablePrefix(items: ForwardItem[]): number {
+    if (this.info.kind !== 'causal-lm' || this.cache.pastInputs.length === 0 || items.length < 2) return 0;
+    const first = items[0].inputIds;
+    let limit = Math.min(...items.map((i) => i.inputIds.length)) - 1;
+    for (const item of items) for (const q of item.queries) limit = Math.min(limit, q.position);
+    let p = 0;
+    for (; p < limit; p++) {
+      const id = first[p];
+      const ok = items.every((it) => it.inputIds[p] === id && (it.attentionMask?.[p] ?? 1) === 1 && (it.positionIds?.[p] ?? p) === p);
+      if (!ok) break;
+    }
+    return p >= MIN_REUSED_PREFIX ? p : 0;
+  }
+
+  /** Keys and values of a prefix, [1, heads, prefix, headDim] per past input; the last one is kept. */
+  private async prefixKeysValues(prefixIds: number[]): Promise<Map<string, Float32Array | Uint16Array>> {
+    const key = prefixIds.join(',');
+    if (this.prefixCache?.key === key) return this.prefixCache.values;
+    const n = prefixIds.length;
+    const one = (v: (t: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, t) => BigInt(v(t))), [1, n]);
+    const feeds: Record<string, ort.Tensor> = { input_ids: one((t) => prefixIds[t]) };
+    if (this.inputNames.has('attention_mask')) feeds.attention_mask = one(() => 1);
+    if (this.inputNames.has('position_ids')) feeds.position_ids = one((t) => t);
+    for (const p of this.cache.pastInputs) feeds[p.name] = new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, p.heads, 0, p.headDim]);
+    const names = this.cache.pastInputs.map((p) => presentName(p.name));
+    const out = await this.session.run(feeds, names);
+    this.forwardCount += 1;
+    const values = new Map(this.cache.pastInputs.map((p) => [p.name, out[presentName(p.name)].data as Float32Array | Uint16Array]));
+    this.prefixCache = { key, values };
+    return values;
+  }
+  private prefixCache?: { key: string; values: Map<string, Float32Array | Uint16Array> };
+}
+
+/** Shorter shared prefixes cost more to set up than they save. */
+const MIN_REUSED_PREFIX = 4;
+
+function presentName(pastName: string): string {
+  return pastName.replace(/^past_key_values\./, 'present.');
+}
+
+function tile<T extends Float32Array | Uint16Array>(one: T, times: number): T {
+  const out = new (one.constructor as new (n: number) => T)(one.length * times);
+  for (let i = 0; i < times; i++) out.set(one, i * one.length);
+  return out;
 }
 
 function logSumExp(a: Float32Array, offset: number, n: number): number {

@@ -64,7 +64,10 @@ export async function runGradientBench(): Promise<void> {
       const g = Graph.fromModelProto(loadModel(onnx));
       const fwd = await ort.InferenceSession.create(onnx);
       const backend = await createGradientBackend(path.dirname(path.dirname(onnx)), onnx, { kind: m.kind, cacheDir });
+      const cfg = JSON.parse(fs.readFileSync(path.join(REPO, 'models', m.name, 'config.json'), 'utf8')) as Record<string, number>;
+      const context = cfg.n_positions ?? cfg.max_position_embeddings ?? 256;
       for (const len of [16, 64, 256]) {
+        if (len > context) { rows.push([m.name, String(len), `> context ${context}`, '', '', '', '', '', '']); continue; }
         const ids = Array.from({ length: len }, (_, i) => (i * 37 + 11) % Math.min(backend.vocabSize, 1000));
         const target = m.kind === 'causal-lm' ? { tokenIds: [ids[len - 1]], positions: [len - 1], weights: [1] } : { tokenIds: [1], positions: [0], weights: [1] };
         const item = { inputsEmbeds: backend.embed(ids), inputIds: ids, target };

@@ -9,23 +9,37 @@ export function effectiveTokenCap(cap: number, vocabSize: number, classifier: bo
   return Math.max(1, Math.min(cap, Math.floor(MAX_LOGIT_FLOATS / Math.max(1, perToken))));
 }
 
-/** Groups of consecutive items whose padded size (count × longest) stays within the cap. */
+/**
+ * Groups of consecutive items whose padded size stays within the cap. The size counts only tokens after the
+ * prefix the items share, because runners compute a shared prefix once.
+ */
 export function planBatches(items: readonly ForwardItem[], cap: number): ForwardItem[][] {
   const batches: ForwardItem[][] = [];
   let cur: ForwardItem[] = [];
   let longest = 0;
+  let shared = 0;
   for (const item of items) {
     const len = Math.max(longest, item.inputIds.length);
-    if (cur.length > 0 && (cur.length + 1) * len > cap) {
+    const common = cur.length ? Math.min(shared, commonPrefix(cur[0], item)) : item.inputIds.length;
+    if (cur.length > 0 && (cur.length + 1) * (len - common) > cap) {
       batches.push(cur);
       cur = [];
       longest = 0;
     }
+    shared = cur.length ? Math.min(shared, commonPrefix(cur[0], item)) : item.inputIds.length;
     cur.push(item);
     longest = Math.max(longest, item.inputIds.length);
   }
   if (cur.length) batches.push(cur);
   return batches;
+}
+
+/** Leading positions where two items feed the same token, unmasked, at its default position. */
+function commonPrefix(a: ForwardItem, b: ForwardItem): number {
+  const same = (x: ForwardItem, i: number) => (x.attentionMask?.[i] ?? 1) === 1 && (x.positionIds?.[i] ?? i) === i;
+  let i = 0;
+  while (i < a.inputIds.length && i < b.inputIds.length && a.inputIds[i] === b.inputIds[i] && same(a, i) && same(b, i)) i++;
+  return i;
 }
 
 /** Score all items in capped batches, in order, reporting progress per batch. */

@@ -1,0 +1,111 @@
+/**
+ * Gradient saliency: the L2 norm of d score / d embedding per token. Also holds the request/option types
+ * and the batching helper shared by the other gradient methods (gradient×input, integrated gradients,
+ * SmoothGrad), which all turn into lists of GradientItems.
+ */
+import {
+  throwIfAborted, type GradientBackend, type GradientItem, type GradientTarget, type GradientValue, type ProgressSink,
+} from '../modelRunner';
+
+export interface GradientMethodRequest {
+  inputIds: number[];
+  attentionMask?: number[];
+  positionIds?: number[];
+  target: GradientTarget;
+}
+
+export interface GradientMethodOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+  /** Cap on batch × sequence tokens per scoreAndGradient call (default 2048). */
+  maxTokensPerBatch?: number;
+}
+
+export interface GradientMethodResult<D> {
+  /** One attribution per input token. */
+  scores: number[];
+  /** The target score f(x) at the actual input. */
+  score: number;
+  diagnostics: D;
+}
+
+export const DEFAULT_GRADIENT_TOKENS_PER_BATCH = 2048;
+
+export function gradientItem(req: GradientMethodRequest, inputsEmbeds: Float32Array): GradientItem {
+  return { inputsEmbeds, inputIds: req.inputIds, attentionMask: req.attentionMask, positionIds: req.positionIds, target: req.target };
+}
+
+/** Runs items in as few calls as the token cap allows, in order, with cancellation and progress. */
+export async function gradientsInBatches(
+  backend: GradientBackend,
+  items: GradientItem[],
+  opts: GradientMethodOptions,
+): Promise<{ values: GradientValue[]; calls: number }> {
+  const seq = Math.max(1, items[0]?.inputIds.length ?? 1);
+  const perCall = Math.max(1, Math.floor((opts.maxTokensPerBatch ?? DEFAULT_GRADIENT_TOKENS_PER_BATCH) / seq));
+  const values: GradientValue[] = [];
+  let calls = 0;
+  opts.onProgress?.(0, items.length);
+  for (let i = 0; i < items.length; i += perCall) {
+    throwIfAborted(opts.signal);
+    values.push(...(await backend.scoreAndGradient(items.slice(i, i + perCall), opts.signal)));
+    calls++;
+    opts.onProgress?.(values.length, items.length);
+  }
+  return { values, calls };
+}
+
+export function checkRequest(backend: GradientBackend, req: GradientMethodRequest): void {
+  if (req.inputIds.length === 0) throw new Error('Nothing to attribute: the prompt has no tokens.');
+  const t = req.target;
+  if (t.tokenIds.length === 0 || t.tokenIds.length !== t.positions.length || t.tokenIds.length !== t.weights.length) {
+    throw new Error('The gradient target needs matching, non-empty tokenIds / positions / weights.');
+  }
+  if (!(backend.hiddenSize > 0)) throw new Error('The gradient backend reports no hidden size.');
+}
+
+/** Per-token L2 norm of a row-major [seq, hidden] array. */
+export function rowNorms(grad: Float32Array, hidden: number): number[] {
+  const n = grad.length / hidden;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < hidden; k++) s += grad[i * hidden + k] ** 2;
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
+/** Per-token dot products Σ_h a·b of two row-major [seq, hidden] arrays. */
+export function rowDots(a: Float32Array, b: Float32Array, hidden: number): number[] {
+  const n = a.length / hidden;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < hidden; k++) s += a[i * hidden + k] * b[i * hidden + k];
+    out[i] = s;
+  }
+  return out;
+}
+
+export interface GradientSaliencyDiagnostics {
+  backwardPasses: number;
+  /** L2 norm of the whole gradient (all tokens): tiny values mean a saturated, uninformative gradient. */
+  gradientNorm: number;
+}
+
+/** |∇ₓ f| per token (unsigned): how sensitive the score is to each token's embedding. */
+export async function gradientSaliency(
+  backend: GradientBackend,
+  req: GradientMethodRequest,
+  opts: GradientMethodOptions = {},
+): Promise<GradientMethodResult<GradientSaliencyDiagnostics>> {
+  checkRequest(backend, req);
+  const { values } = await gradientsInBatches(backend, [gradientItem(req, backend.embed(req.inputIds))], opts);
+  const scores = rowNorms(values[0].grad, backend.hiddenSize);
+  return {
+    scores,
+    score: values[0].score,
+    diagnostics: { backwardPasses: 1, gradientNorm: Math.sqrt(scores.reduce((s, v) => s + v * v, 0)) },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The whole pipeline from an ONNX model to the augmented "score + gradient" model:
+ *   un-fuse contrib ops → fp16→fp32 → fold quantised constants → opset ≥ 17 → drop KV-cache inputs →
+ *   cut at the embeddings → append the target score → reverse-mode differentiate → prune.
+ * Inputs of the result: inputs_embeds, target_ids, target_positions, target_weights, and whichever of
+ * attention_mask / position_ids / token_type_ids (and input_ids, if still used) the model needs.
+ * Outputs: score [batch], inputs_embeds_grad [batch, seq, hidden], logits.
+ */
+import { Graph } from './graph';
+import { ModelProto, encodeModel } from './onnxProto';
+import { convertHalfToFloat } from './fp16ToFp32';
+import { upgradeOpset } from './opsetUpgrade';
+import { removePastInputs } from './pastRemoval';
+import { INPUTS_EMBEDS, cutAtEmbeddings } from './embeddingCut';
+import { SCORE, TargetKind, appendTargetScore } from './targetScore';
+import { appendGradients } from './gradients';
+import { unfuseContribOps } from './contribUnfuse';
+import { foldQuantizedConstants } from './quantized';
+import { DataType } from './tensorData';
+
+export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
+/** Bump when the augmented graph changes, so cached graphs are rebuilt. */
+export const GRADIENT_MODEL_FORMAT = 1;
+
+export interface GradientModelOptions {
+  kind: TargetKind;
+  classScore?: 'logit' | 'log-prob';
+  /** Name of the token-id input (default input_ids). */
+  inputIds?: string;
+  /** Name of the logits output (default: "logits", else the first output). */
+  logits?: string;
+}
+
+export interface GradientModel {
+  bytes: Uint8Array;
+  embedding: Float32Array;
+  vocabSize: number;
+  hiddenSize: number;
+  /** Graph inputs of the augmented model, with element types (feeds the runtime must provide). */
+  inputs: { name: string; elemType: number }[];
+  logitsName: string;
+}
+
+export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions): { graph: Graph; cut: ReturnType<typeof cutAtEmbeddings>; logits: string } {
+  const g = Graph.fromModelProto(model);
+  const inputIds = opts.inputIds ?? 'input_ids';
+  if (!g.inputs.some((i) => i.name === inputIds)) throw new Error(`The model has no "${inputIds}" input.`);
+  const batchSymbols = new Set<string>();
+  const idsInfo = g.inputs.find((i) => i.name === inputIds)!;
+  if (typeof idsInfo.dims?.[0] === 'string') batchSymbols.add(idsInfo.dims[0]);
+  const logits = opts.logits ?? (g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0]).name;
+
+  foldQuantizedConstants(g);
+  unfuseContribOps(g);
+  convertHalfToFloat(g);
+  upgradeOpset(g);
+  const cut = cutAtEmbeddings(g, inputIds);
+  removePastInputs(g, INPUTS_EMBEDS, batchSymbols);
+  const score = appendTargetScore(g, logits, opts.kind, opts.classScore);
+  g.outputs = [{ name: score, elemType: DataType.FLOAT, dims: ['batch'] }, { name: logits, elemType: DataType.FLOAT, dims: undefined }];
+  g.topoSortAndPrune();
+  const grads = appendGradients(g, { ys: [SCORE], wrt: [INPUTS_EMBEDS] });
+  g.add('Identity', [grads.get(INPUTS_EMBEDS)!], {}, { outputs: [GRADIENT_OUTPUT] });
+  g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: ['batch', 'sequence', cut.hiddenSize] });
+  g.topoSortAndPrune();
+  // Keep only inputs the augmented graph reads (input_ids usually disappears with the lookup).
+  const used = new Set(g.nodes.flatMap((n) => n.inputs));
+  const keep = new Set([INPUTS_EMBEDS, 'target_ids', 'target_positions', 'target_weights']);
+  g.inputs = g.inputs.filter((i) => keep.has(i.name) || used.has(i.name));
+  return { graph: g, cut, logits };
+}
+
+export function buildGradientModel(model: ModelProto, opts: GradientModelOptions): GradientModel {
+  const { graph, cut, logits } = buildGradientGraph(model, opts);
+  return {
+    bytes: encodeModel(graph.toModelProto()),
+    embedding: cut.matrix,
+    vocabSize: cut.vocabSize,
+    hiddenSize: cut.hiddenSize,
+    inputs: graph.inputs.map((i) => ({ name: i.name, elemType: i.elemType })),
+    logitsName: logits,
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Appends the scalar (per batch item) that gradients are taken of:
+ *   causal LM:   score[b] = Σ_t w[b,t] · logsoftmax(logits[b, pos[b,t], :])[id[b,t]]
+ *   classifier:  score[b] = Σ_t w[b,t] · logits[b, id[b,t]]   (or its log-softmax with classScore 'log-prob')
+ * Row and id selection use one-hot matmuls/products, so the differentiator needs no scatter rule here and
+ * repeated positions (contrastive targets) just add up.
+ */
+import { Graph, I } from './graph';
+import { DataType } from './tensorData';
+
+export const TARGET_IDS = 'target_ids';
+export const TARGET_POSITIONS = 'target_positions';
+export const TARGET_WEIGHTS = 'target_weights';
+export const SCORE = 'score';
+
+export type TargetKind = 'causal-lm' | 'sequence-classifier';
+
+function oneHot(g: Graph, idx: string, depthOf: string, axisOfDepth: number): string {
+  const depth = g.op('Gather', [g.op('Shape', [depthOf]), g.constTensor('c_i64', DataType.INT64, [], BigInt64Array.from([BigInt(axisOfDepth)]))]);
+  const iota = g.op('Range', [g.constTensor('c_i64', DataType.INT64, [], BigInt64Array.from([0n])), depth, g.constTensor('c_i64', DataType.INT64, [], BigInt64Array.from([1n]))]);
+  const eq = g.op('Equal', [g.op('Unsqueeze', [idx, g.constI64([-1])]), iota]);
+  return g.op('Cast', [eq], { to: I(DataType.FLOAT) });
+}
+
+export function appendTargetScore(g: Graph, logits: string, kind: TargetKind, classScore: 'logit' | 'log-prob' = 'logit'): string {
+  g.inputs.push(
+    { name: TARGET_IDS, elemType: DataType.INT64, dims: ['batch', 'targets'] },
+    { name: TARGET_POSITIONS, elemType: DataType.INT64, dims: ['batch', 'targets'] },
+    { name: TARGET_WEIGHTS, elemType: DataType.FLOAT, dims: ['batch', 'targets'] },
+  );
+  let rows: string; // [b, T, V]
+  if (kind === 'causal-lm') {
+    const sel = oneHot(g, TARGET_POSITIONS, logits, 1); // [b, T, S]
+    rows = g.op('LogSoftmax', [g.op('MatMul', [sel, logits])], { axis: I(-1) });
+  } else {
+    const l = classScore === 'log-prob' ? g.op('LogSoftmax', [logits], { axis: I(-1) }) : logits;
+    rows = g.op('Unsqueeze', [l, g.constI64([1])]); // [b, 1, C] broadcasts over T
+  }
+  const ids = oneHot(g, TARGET_IDS, logits, kind === 'causal-lm' ? 2 : 1);
+  const picked = g.op('ReduceSum', [g.op('Mul', [rows, ids]), g.constI64([-1])], { keepdims: I(0) });
+  g.add('ReduceSum', [g.op('Mul', [picked, TARGET_WEIGHTS]), g.constI64([1])], { keepdims: I(0) }, { outputs: [SCORE] });
+  return SCORE;
+}

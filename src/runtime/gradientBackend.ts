@@ -1,0 +1,238 @@
+/**
+ * GradientBackend on onnxruntime-node: builds (or loads from the cache) the augmented "score + gradient"
+ * graph from src/onnx and runs batched forward+backward passes with it.
+ *
+ * Cache layout (cacheDir): <key>.onnx (augmented model), <key>.json (metadata), <key>.embedding.f32 (the
+ * [vocab, hidden] embedding matrix). key = sha256(model bytes + external data) + target kind + class score
+ * + GRADIENT_MODEL_FORMAT, so a changed model or a new graph format never reuses a stale graph.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import {
+  throwIfAborted, type GradientBackend, type GradientItem, type GradientValue, type ModelKind,
+} from '../core/modelRunner';
+import { loadModel } from '../onnx/modelFile';
+import { buildGradientModel, GRADIENT_MODEL_FORMAT, GRADIENT_OUTPUT } from '../onnx/gradientModel';
+import { DataType } from '../onnx/tensorData';
+
+export interface GradientBackendOptions {
+  kind: ModelKind;
+  /** Folder for cached augmented graphs; omitted = build in memory every time. */
+  cacheDir?: string;
+  /** Default class score for classifiers when a target does not say. */
+  classScore?: 'logit' | 'log-prob';
+  /** Threads for the gradient session (default: onnxruntime's choice). */
+  intraOpNumThreads?: number;
+}
+
+interface CachedMeta {
+  format: number;
+  vocabSize: number;
+  hiddenSize: number;
+  inputs: { name: string; elemType: number }[];
+}
+
+type ClassScore = 'logit' | 'log-prob';
+
+function modelHash(onnxPath: string): string {
+  const h = crypto.createHash('sha256');
+  h.update(fs.readFileSync(onnxPath));
+  // External data files change the weights without changing model.onnx.
+  for (const f of fs.readdirSync(path.dirname(onnxPath)).sort()) {
+    if (f.startsWith(path.basename(onnxPath)) && f !== path.basename(onnxPath)) h.update(fs.readFileSync(path.join(path.dirname(onnxPath), f)));
+  }
+  return h.digest('hex');
+}
+
+interface Built { session: ort.InferenceSession; meta: CachedMeta; embedding: Float32Array }
+
+async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassScore, opts: GradientBackendOptions, hash: string): Promise<Built> {
+  const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  if (opts.intraOpNumThreads) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
+  const key = `${hash.slice(0, 32)}-${kind}-${kind === 'causal-lm' ? 'logprob' : classScore}-v${GRADIENT_MODEL_FORMAT}`;
+  if (opts.cacheDir) {
+    const base = path.join(opts.cacheDir, key);
+    try {
+      const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as CachedMeta;
+      if (meta.format === GRADIENT_MODEL_FORMAT) {
+        const raw = fs.readFileSync(`${base}.embedding.f32`);
+        const embedding = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+        const session = await ort.InferenceSession.create(`${base}.onnx`, sessionOptions);
+        return { session, meta, embedding };
+      }
+    } catch {
+      /* cache miss or corrupt entry: rebuild below */
+    }
+  }
+  const m = buildGradientModel(loadModel(onnxPath), { kind, classScore });
+  const meta: CachedMeta = { format: GRADIENT_MODEL_FORMAT, vocabSize: m.vocabSize, hiddenSize: m.hiddenSize, inputs: m.inputs };
+  if (opts.cacheDir) {
+    fs.mkdirSync(opts.cacheDir, { recursive: true });
+    const base = path.join(opts.cacheDir, key);
+    // Write data first and metadata last, each via rename, so a crash never leaves a half entry that loads.
+    const write = (file: string, data: Uint8Array | string): void => {
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, file);
+    };
+    write(`${base}.onnx`, m.bytes);
+    write(`${base}.embedding.f32`, new Uint8Array(m.embedding.buffer, m.embedding.byteOffset, m.embedding.byteLength));
+    write(`${base}.json`, JSON.stringify(meta));
+  }
+  const session = await ort.InferenceSession.create(m.bytes, sessionOptions);
+  return { session, meta, embedding: m.embedding };
+}
+
+export class OnnxGradientBackend implements GradientBackend {
+  private count = 0;
+  private mean?: Float32Array;
+  private readonly sessions = new Map<ClassScore, Promise<Built>>();
+
+  constructor(
+    private readonly onnxPath: string,
+    private readonly opts: GradientBackendOptions,
+    private readonly hash: string,
+    first: Built,
+    private readonly defaultClassScore: ClassScore,
+  ) {
+    this.sessions.set(defaultClassScore, Promise.resolve(first));
+    this.built = first;
+  }
+  private readonly built: Built;
+
+  get hiddenSize(): number { return this.built.meta.hiddenSize; }
+  get vocabSize(): number { return this.built.meta.vocabSize; }
+  get backwardCount(): number { return this.count; }
+  /** Row-major [vocab, hidden] token-embedding matrix. */
+  get embeddingMatrix(): Float32Array { return this.built.embedding; }
+
+  embed(inputIds: number[]): Float32Array {
+    const h = this.hiddenSize, v = this.vocabSize, e = this.built.embedding;
+    const out = new Float32Array(inputIds.length * h);
+    inputIds.forEach((id, i) => {
+      if (!Number.isInteger(id) || id < 0 || id >= v) throw new Error(`Token id ${id} is outside the vocabulary (size ${v}).`);
+      out.set(e.subarray(id * h, (id + 1) * h), i * h);
+    });
+    return out;
+  }
+
+  meanEmbedding(): Float32Array {
+    if (!this.mean) {
+      const h = this.hiddenSize, v = this.vocabSize, e = this.built.embedding;
+      const acc = new Float64Array(h);
+      for (let r = 0; r < v; r++) for (let k = 0; k < h; k++) acc[k] += e[r * h + k];
+      this.mean = Float32Array.from(acc, (x) => x / v);
+    }
+    return this.mean;
+  }
+
+  private session(cs: ClassScore): Promise<Built> {
+    if (this.opts.kind === 'causal-lm') cs = this.defaultClassScore;
+    let s = this.sessions.get(cs);
+    if (!s) {
+      s = buildOrLoad(this.onnxPath, this.opts.kind, cs, this.opts, this.hash);
+      this.sessions.set(cs, s);
+    }
+    return s;
+  }
+
+  async scoreAndGradient(items: GradientItem[], signal?: AbortSignal): Promise<GradientValue[]> {
+    throwIfAborted(signal);
+    if (items.length === 0) return [];
+    const seq = items[0].inputIds.length;
+    const h = this.hiddenSize;
+    for (const it of items) {
+      if (it.inputIds.length !== seq) throw new Error('All items in one gradient call must share a sequence length.');
+      if (it.inputsEmbeds.length !== seq * h) throw new Error(`inputsEmbeds has ${it.inputsEmbeds.length} values; expected ${seq}×${h}.`);
+      const t = it.target;
+      if (t.tokenIds.length !== t.positions.length || t.tokenIds.length !== t.weights.length) throw new Error('Gradient target arrays differ in length.');
+    }
+    // One session per class score: group items so each group runs in one batch.
+    const groups = new Map<ClassScore, number[]>();
+    items.forEach((it, i) => {
+      const cs = it.target.classScore ?? this.defaultClassScore;
+      (groups.get(cs) ?? groups.set(cs, []).get(cs)!).push(i);
+    });
+    const out: GradientValue[] = new Array(items.length);
+    for (const [cs, idx] of groups) {
+      const built = await this.session(cs);
+      throwIfAborted(signal);
+      const res = await built.session.run(this.feeds(built.meta, idx.map((i) => items[i]), seq));
+      const score = res.score.data as Float32Array;
+      const grad = res[GRADIENT_OUTPUT].data as Float32Array;
+      idx.forEach((i, b) => {
+        out[i] = { score: score[b], grad: grad.slice(b * seq * h, (b + 1) * seq * h) };
+      });
+      for (const t of Object.values(res)) t.dispose?.();
+    }
+    this.count += items.length;
+    return out;
+  }
+
+  private feeds(meta: CachedMeta, items: GradientItem[], seq: number): Record<string, ort.Tensor> {
+    const B = items.length, h = this.hiddenSize;
+    const T = Math.max(1, ...items.map((it) => it.target.tokenIds.length));
+    const feeds: Record<string, ort.Tensor> = {};
+    const ints = (elemType: number, get: (it: GradientItem, i: number) => number): ort.Tensor => {
+      const n = B * seq;
+      if (elemType === DataType.INT32) {
+        const a = new Int32Array(n);
+        items.forEach((it, b) => { for (let i = 0; i < seq; i++) a[b * seq + i] = get(it, i); });
+        return new ort.Tensor('int32', a, [B, seq]);
+      }
+      const a = new BigInt64Array(n);
+      items.forEach((it, b) => { for (let i = 0; i < seq; i++) a[b * seq + i] = BigInt(get(it, i)); });
+      return new ort.Tensor('int64', a, [B, seq]);
+    };
+    for (const inp of meta.inputs) {
+      switch (inp.name) {
+        case 'inputs_embeds': {
+          const e = new Float32Array(B * seq * h);
+          items.forEach((it, b) => e.set(it.inputsEmbeds, b * seq * h));
+          feeds[inp.name] = new ort.Tensor('float32', e, [B, seq, h]);
+          break;
+        }
+        case 'target_ids': case 'target_positions': {
+          // Pad to the longest target list with weight 0 (id 0, position 0 contribute nothing).
+          const a = new BigInt64Array(B * T);
+          items.forEach((it, b) => {
+            const src = inp.name === 'target_ids' ? it.target.tokenIds : it.target.positions;
+            src.forEach((v, t) => {
+              if (inp.name === 'target_positions' && this.opts.kind === 'causal-lm' && (v < 0 || v >= seq)) throw new Error(`Target position ${v} is outside the sequence (length ${seq}).`);
+              a[b * T + t] = BigInt(v);
+            });
+          });
+          feeds[inp.name] = new ort.Tensor('int64', a, [B, T]);
+          break;
+        }
+        case 'target_weights': {
+          const a = new Float32Array(B * T);
+          items.forEach((it, b) => it.target.weights.forEach((w, t) => (a[b * T + t] = w)));
+          feeds[inp.name] = new ort.Tensor('float32', a, [B, T]);
+          break;
+        }
+        case 'attention_mask': feeds[inp.name] = ints(inp.elemType, (it, i) => it.attentionMask?.[i] ?? 1); break;
+        case 'position_ids': feeds[inp.name] = ints(inp.elemType, (it, i) => it.positionIds?.[i] ?? i); break;
+        case 'token_type_ids': feeds[inp.name] = ints(inp.elemType, () => 0); break;
+        case 'input_ids': feeds[inp.name] = ints(inp.elemType, (it, i) => it.inputIds[i]); break;
+        default: throw new Error(`The gradient graph needs an input Promptscope cannot provide: ${inp.name}.`);
+      }
+    }
+    return feeds;
+  }
+}
+
+/** Builds or loads the augmented graph for a model and returns a ready GradientBackend. */
+export async function createGradientBackend(
+  modelDir: string,
+  onnxPath: string,
+  opts: GradientBackendOptions,
+): Promise<OnnxGradientBackend> {
+  const file = path.isAbsolute(onnxPath) ? onnxPath : path.join(modelDir, onnxPath);
+  const hash = modelHash(file);
+  const cs: ClassScore = opts.classScore ?? (opts.kind === 'causal-lm' ? 'log-prob' : 'logit');
+  const first = await buildOrLoad(file, opts.kind, cs, opts, hash);
+  return new OnnxGradientBackend(file, opts, hash, first, cs);
+}

@@ -1,0 +1,97 @@
+/** Gradient methods on the bundled tiny LM through the real onnxruntime backend (and its on-disk cache). */
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createGradientBackend, OnnxGradientBackend } from '../../src/runtime/gradientBackend';
+import { gradientSaliency } from '../../src/core/methods/gradientSaliency';
+import { gradientTimesInput } from '../../src/core/methods/gradientTimesInput';
+import { integratedGradients } from '../../src/core/methods/integratedGradients';
+import { smoothGrad } from '../../src/core/methods/smoothGrad';
+import { CancelledError } from '../../src/core/modelRunner';
+import { bundled } from './fixtures';
+
+describe('gradient methods (bundled tiny LM)', function () {
+  this.timeout(120000);
+  let backend: OnnxGradientBackend;
+  let cacheDir: string;
+  const ids = [271, 305, 279, 1129, 264];
+  const req = { inputIds: ids, target: { tokenIds: [264], positions: [4], weights: [1] } };
+
+  before(async function () {
+    const b = bundled('promptscope-tiny-lm');
+    if (!b) { console.log('      (skipped: models/promptscope-tiny-lm not found)'); this.skip(); }
+    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-gradcache-'));
+    backend = await createGradientBackend(b!.dir, b!.onnx, { kind: 'causal-lm', cacheDir });
+  });
+  after(() => { if (cacheDir) fs.rmSync(cacheDir, { recursive: true, force: true }); });
+
+  it('caches the augmented graph and reloads it with identical results', async () => {
+    assert.ok(fs.readdirSync(cacheDir).some((f) => f.endsWith('.onnx')), 'no cached graph written');
+    const b = bundled('promptscope-tiny-lm')!;
+    const again = await createGradientBackend(b.dir, b.onnx, { kind: 'causal-lm', cacheDir });
+    const [r1] = await backend.scoreAndGradient([{ inputsEmbeds: backend.embed(ids), inputIds: ids, target: req.target }]);
+    const [r2] = await again.scoreAndGradient([{ inputsEmbeds: again.embed(ids), inputIds: ids, target: req.target }]);
+    assert.strictEqual(r1.score, r2.score);
+    assert.deepStrictEqual(Array.from(r1.grad.slice(0, 50)), Array.from(r2.grad.slice(0, 50)));
+  });
+
+  it('batched items equal single items (items are independent)', async () => {
+    const other = [11, 12, 13, 14, 15];
+    const items = [ids, other].map((x) => ({ inputsEmbeds: backend.embed(x), inputIds: x, target: { tokenIds: [7, 9], positions: [4, 1], weights: [1, 0.25] } }));
+    const both = await backend.scoreAndGradient(items);
+    const single = await backend.scoreAndGradient([items[1]]);
+    assert.ok(Math.abs(both[1].score - single[0].score) < 1e-5);
+    let d = 0;
+    for (let k = 0; k < single[0].grad.length; k++) d = Math.max(d, Math.abs(both[1].grad[k] - single[0].grad[k]));
+    assert.ok(d < 1e-5, `max diff ${d}`);
+  });
+
+  it('saliency and gradient×input give one finite score per token', async () => {
+    const s = await gradientSaliency(backend, req);
+    const gx = await gradientTimesInput(backend, req);
+    assert.strictEqual(s.scores.length, ids.length);
+    assert.strictEqual(gx.scores.length, ids.length);
+    assert.ok(s.scores.every((v) => Number.isFinite(v) && v >= 0) && s.scores.some((v) => v > 0));
+    assert.ok(gx.scores.every(Number.isFinite));
+    assert.ok(Math.abs(s.score - gx.score) < 1e-6);
+  });
+
+  it("integrated gradients' completeness gap shrinks as steps grow", async () => {
+    const gaps: number[] = [];
+    for (const steps of [1, 4, 32]) {
+      const r = await integratedGradients(backend, { ...req, steps, baseline: 'zero' }, { maxTokensPerBatch: 64 });
+      gaps.push(r.diagnostics.completenessGap);
+      assert.strictEqual(r.scores.length, ids.length);
+    }
+    console.log(`      completeness gap at 1/4/32 steps: ${gaps.map((g) => g.toExponential(2)).join(' / ')}`);
+    assert.ok(gaps[2] < gaps[0] && gaps[2] < gaps[1], `gaps ${gaps}`);
+    assert.ok(gaps[2] < 0.05, `gap at 32 steps ${gaps[2]}`);
+  });
+
+  it('integrated gradients supports mean and pad baselines and rejects a missing pad id', async () => {
+    const mean = await integratedGradients(backend, { ...req, steps: 8, baseline: 'mean' });
+    const pad = await integratedGradients(backend, { ...req, steps: 8, baseline: 'pad', padTokenId: 4095 });
+    assert.ok(mean.scores.every(Number.isFinite) && pad.scores.every(Number.isFinite));
+    await assert.rejects(integratedGradients(backend, { ...req, baseline: 'pad' }), /pad token/);
+  });
+
+  it('SmoothGrad is reproducible for a seed and reports it', async () => {
+    const a = await smoothGrad(backend, { ...req, samples: 4, seed: 42 });
+    const b = await smoothGrad(backend, { ...req, samples: 4, seed: 42 });
+    const c = await smoothGrad(backend, { ...req, samples: 4, seed: 43 });
+    assert.deepStrictEqual(a.scores, b.scores);
+    assert.notDeepStrictEqual(a.scores, c.scores);
+    assert.strictEqual(a.diagnostics.seed, 42);
+  });
+
+  it('honours cancellation and reports progress', async () => {
+    const ac = new AbortController();
+    const progress: [number, number][] = [];
+    await assert.rejects(
+      integratedGradients(backend, { ...req, steps: 16 }, { maxTokensPerBatch: 10, signal: ac.signal, onProgress: (d, t) => { progress.push([d, t]); if (d >= 4) ac.abort(); } }),
+      CancelledError,
+    );
+    assert.ok(progress.length >= 2 && progress[0][1] === 18);
+  });
+});
