@@ -6,7 +6,7 @@ import { toCsv } from '../core/exporters/csv';
 import { toHtml } from '../core/exporters/html';
 import { toJson } from '../core/exporters/json';
 import { METHODS } from '../core/methods/registry';
-import { loadModel } from '../runtime/loadedModel';
+import { ensureGradients, loadModel } from '../runtime/loadedModel';
 import { listBundledModels } from '../runtime/modelFolder';
 import { parseArgs, USAGE, UsageError } from './args';
 import { renderResult } from './terminalView';
@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const model = await loadModel(opts.model);
+  if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients)) await ensureGradients(model);
   const progress = process.stderr.isTTY && !opts.json
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;

@@ -6,7 +6,7 @@ import { EngineError, type EngineCall, type ModelSummary } from '../core/engineP
 import { explain } from '../core/explain';
 import { METHODS } from '../core/methods/registry';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
-import { loadModel, type LoadedModel } from './loadedModel';
+import { ensureGradients, loadModel, type LoadedModel } from './loadedModel';
 
 export interface EngineOptions {
   /** Where derived artefacts (augmented gradient graphs) are cached. */
@@ -53,6 +53,10 @@ export class Engine {
       }
       case 'explain': {
         const m = await this.model(call.request.model);
+        if (call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients)) {
+          onProgress?.(0, 1, 'Preparing gradients');
+          await ensureGradients(m, this.options.cacheDir);
+        }
         return explain(call.request, m, { signal, onProgress });
       }
       default:

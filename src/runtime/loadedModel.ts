@@ -2,6 +2,10 @@
 import { EngineError } from '../core/engineProtocol';
 import type { ExplainDeps } from '../core/explain';
 import type { ModelInfo, SpecialTokenIds } from '../core/modelRunner';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UnsupportedGradientError } from '../onnx/gradients';
+import { createGradientBackend } from './gradientBackend';
 import { resolveModelFolder, type ModelFolder } from './modelFolder';
 import { OnnxRunner } from './onnxRunner';
 import { TextTokenizer } from './textTokenizer';
@@ -50,4 +54,28 @@ export async function loadModel(model: string | undefined): Promise<LoadedModel>
   const runner = await OnnxRunner.create(info, folder.onnxPath, special.pad ?? special.eos ?? 0, cfg);
   const spaceIds = tokenizer.encodeContinuation(' ');
   return { folder, runner, tokenizer, special, spaceId: spaceIds.length === 1 ? spaceIds[0] : undefined };
+}
+
+/** Default home of derived artefacts (augmented gradient graphs), keyed inside by the model file's hash. */
+export function defaultCacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'promptscope');
+}
+
+/**
+ * Builds (or loads from the cache) the differentiable graph the first time a gradient method is asked
+ * for, so occlusion-only users never pay for it.
+ */
+export async function ensureGradients(model: LoadedModel, cacheDir = defaultCacheDir()): Promise<void> {
+  if (model.runner.gradients) return;
+  try {
+    model.runner.gradients = await createGradientBackend(model.folder.dir, model.folder.onnxPath, {
+      kind: model.folder.kind,
+      cacheDir: path.join(cacheDir, 'gradient-graphs'),
+      intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || undefined,
+    });
+    model.runner.info.supportsGradients = true;
+  } catch (err) {
+    if (err instanceof UnsupportedGradientError) throw new EngineError('gradients-unsupported', err.message);
+    throw new EngineError('gradients-unsupported', `Gradients could not be prepared for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use an occlusion method instead.`);
+  }
 }
