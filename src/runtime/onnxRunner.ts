@@ -4,6 +4,9 @@
  */
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../core/engineProtocol';
+import { LOGIT_ROWS_INPUT, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
+import { loadModel as loadOnnx } from '../onnx/modelFile';
+import { encodeModel } from '../onnx/onnxProto';
 import {
   throwIfAborted,
   type ForwardItem,
@@ -29,6 +32,8 @@ export class OnnxRunner implements ModelRunner {
     private readonly session: ort.InferenceSession,
     private readonly cache: DecoderCacheShape,
     private readonly padId: number,
+    /** The session computes logits only at requested rows (see src/onnx/logitRows.ts). */
+    private readonly rowSelect: boolean,
   ) {
     this.inputNames = new Set(session.inputNames);
   }
@@ -36,11 +41,7 @@ export class OnnxRunner implements ModelRunner {
   static async create(info: ModelInfo, onnxPath: string, padId: number, config: Record<string, unknown>): Promise<OnnxRunner> {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(onnxPath, {
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || 0,
-      });
+      session = await ort.InferenceSession.create(onnxPath, SESSION_OPTIONS());
     } catch (err) {
       throw new EngineError(
         'model-load',
@@ -64,17 +65,24 @@ export class OnnxRunner implements ModelRunner {
     if (info.kind === 'causal-lm' && !session.outputNames.includes('logits')) {
       throw new EngineError('unsupported-model', `${onnxPath} has no "logits" output. Export the model for text generation (causal LM with logits).`);
     }
-    return new OnnxRunner(info, session, { pastInputs }, padId);
+    if (info.kind === 'causal-lm') {
+      const rows = await rowSelectingSession(onnxPath, session, pastInputs);
+      if (rows) {
+        await session.release();
+        return new OnnxRunner(info, rows, { pastInputs }, padId, true);
+      }
+    }
+    return new OnnxRunner(info, session, { pastInputs }, padId, false);
   }
 
   async score(items: ForwardItem[], signal?: AbortSignal): Promise<ScoreValue[][]> {
     throwIfAborted(signal);
     if (items.length === 0) return [];
-    const { logits, width, vocab, offset } = await this.run(items);
+    const { logits, vocab, rowOf } = await this.run(items);
     return items.map((item, b) =>
       item.queries.map((q) => {
-        const row = this.info.kind === 'causal-lm' ? (b * width + q.position - offset) * vocab : b * vocab;
         if (q.position < 0 || q.position >= item.inputIds.length) throw new Error(`Query position ${q.position} outside a sequence of ${item.inputIds.length}.`);
+        const row = rowOf(b, q.position);
         const lse = logSumExp(logits, row, vocab);
         const logit = logits[row + q.tokenId];
         return { logit, logProb: logit - lse };
@@ -84,8 +92,8 @@ export class OnnxRunner implements ModelRunner {
 
   async topTokens(inputIds: number[], k: number, signal?: AbortSignal): Promise<TopToken[]> {
     throwIfAborted(signal);
-    const { logits, vocab } = await this.run([{ inputIds, queries: [] }]);
-    const row = this.info.kind === 'causal-lm' ? (inputIds.length - 1) * vocab : 0;
+    const { logits, vocab, rowOf } = await this.run([{ inputIds, queries: [{ position: inputIds.length - 1, tokenId: 0 }] }]);
+    const row = rowOf(0, inputIds.length - 1);
     const lse = logSumExp(logits, row, vocab);
     const best: TopToken[] = [];
     for (let v = 0; v < vocab; v++) {
@@ -104,7 +112,7 @@ export class OnnxRunner implements ModelRunner {
    * (occlusion of later tokens), the prefix's keys and values are computed once and fed as past, and only
    * the suffixes run: rows of the returned logits are then relative to the prefix end (see `offset`).
    */
-  private async run(items: ForwardItem[]): Promise<{ logits: Float32Array; width: number; vocab: number; offset: number }> {
+  private async run(items: ForwardItem[]): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }> {
     const batch = items.length;
     const prefix = this.reusablePrefix(items);
     const past = prefix > 0 ? await this.prefixKeysValues(items[0].inputIds.slice(0, prefix)) : undefined;
@@ -141,13 +149,30 @@ export class OnnxRunner implements ModelRunner {
         ? new ort.Tensor(p.type, tile(one, batch), [batch, p.heads, prefix, p.headDim])
         : new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, p.heads, 0, p.headDim]);
     }
-    const out = await this.session.run(feeds, ['logits']);
+    let rows: number[][] | undefined;
+    if (this.rowSelect) {
+      rows = items.map((it) => [...new Set(it.queries.map((q) => q.position - prefix))].sort((a, b) => a - b));
+      const R = Math.max(1, ...rows.map((r) => r.length));
+      const data = new BigInt64Array(batch * R);
+      rows.forEach((r, b) => {
+        for (let j = 0; j < R; j++) data[b * R + j] = BigInt(r[Math.min(j, r.length - 1)] ?? 0);
+      });
+      feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', data, [batch, R]);
+    }
+    const outName = this.rowSelect ? ROW_LOGITS_OUTPUT : 'logits';
+    const out = await this.session.run(feeds, [outName]);
     this.forwardCount += batch;
-    const t = out.logits;
+    const t = out[outName];
     const vocab = t.dims[t.dims.length - 1];
     const logits = t.data as Float32Array;
-    for (const k of Object.keys(out)) if (k !== 'logits') out[k].dispose?.();
-    return { logits, width, vocab, offset: prefix };
+    for (const k of Object.keys(out)) if (k !== outName) out[k].dispose?.();
+    let rowOf: (b: number, position: number) => number;
+    if (this.info.kind !== 'causal-lm') rowOf = (b) => b * vocab;
+    else if (rows) {
+      const R = t.dims[1];
+      rowOf = (b, position) => (b * R + rows![b].indexOf(position - prefix)) * vocab;
+    } else rowOf = (b, position) => (b * width + position - prefix) * vocab;
+    return { logits, vocab, rowOf };
   }
 
   /** Length of the prefix all items share unmasked at default positions, if worth reusing (else 0). */
@@ -175,6 +200,7 @@ export class OnnxRunner implements ModelRunner {
     if (this.inputNames.has('attention_mask')) feeds.attention_mask = one(() => 1);
     if (this.inputNames.has('position_ids')) feeds.position_ids = one((t) => t);
     for (const p of this.cache.pastInputs) feeds[p.name] = new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, p.heads, 0, p.headDim]);
+    if (this.rowSelect) feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.from([BigInt(n - 1)]), [1, 1]);
     const names = this.cache.pastInputs.map((p) => presentName(p.name));
     const out = await this.session.run(feeds, names);
     this.forwardCount += 1;
@@ -183,6 +209,51 @@ export class OnnxRunner implements ModelRunner {
     return values;
   }
   private prefixCache?: { key: string; values: Map<string, Float32Array | Uint16Array> };
+}
+
+const SESSION_OPTIONS = (): ort.InferenceSession.SessionOptions => ({
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+  intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || 0,
+});
+
+/**
+ * A session on the logit-row variant of the model, checked once against the original on a probe input;
+ * undefined when the head cannot be rewritten or the check fails (the original graph is used then).
+ */
+async function rowSelectingSession(onnxPath: string, original: ort.InferenceSession, pastInputs: DecoderCacheShape['pastInputs']): Promise<ort.InferenceSession | undefined> {
+  if (process.env.PROMPTSCOPE_FULL_LOGITS === '1') return undefined;
+  let rows: ort.InferenceSession;
+  try {
+    const proto = selectLogitRows(loadOnnx(onnxPath));
+    if (!proto) return undefined;
+    rows = await ort.InferenceSession.create(encodeModel(proto), SESSION_OPTIONS());
+  } catch {
+    return undefined;
+  }
+  const n = 5;
+  const ids = [1, 2, 3, 4, 5].map((v) => BigInt(v));
+  const feeds = (extra: Record<string, ort.Tensor>): Record<string, ort.Tensor> => {
+    const f: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids), [1, n]), ...extra };
+    if (original.inputNames.includes('attention_mask')) f.attention_mask = new ort.Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, n]);
+    if (original.inputNames.includes('position_ids')) f.position_ids = new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 3n, 4n]), [1, n]);
+    for (const p of pastInputs) f[p.name] = new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, p.heads, 0, p.headDim]);
+    return f;
+  };
+  try {
+    const full = (await original.run(feeds({}), ['logits'])).logits;
+    const part = (await rows.run(feeds({ [LOGIT_ROWS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([4n, 1n]), [1, 2]) }), [ROW_LOGITS_OUTPUT]))[ROW_LOGITS_OUTPUT];
+    const V = full.dims[2];
+    const a = full.data as Float32Array;
+    const b = part.data as Float32Array;
+    for (const [j, pos] of [4, 1].entries()) {
+      for (let v = 0; v < V; v++) if (Math.abs(a[pos * V + v] - b[j * V + v]) > 1e-3 * (1 + Math.abs(a[pos * V + v]))) throw new Error('mismatch');
+    }
+    return rows;
+  } catch {
+    await rows.release();
+    return undefined;
+  }
 }
 
 /** Shorter shared prefixes cost more to set up than they save. */
