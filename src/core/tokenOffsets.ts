@@ -177,9 +177,13 @@ function wordPieceRanges(text: string, ids: readonly number[], shape: TokenizerS
   for (const id of ids) {
     const specialContent = shape.special.get(id);
     if (specialContent !== undefined && id !== shape.unkId) {
+      const before = cursor;
       skipSpaces();
       if (!matchAt(normalizeAll(specialContent))) {
-        ranges.push({ start: origPos(), end: origPos(), special: true });
+        // Inserted by the post-processor (CLS, SEP): zero-width right after the previous token.
+        cursor = before;
+        const at = ranges.length ? ranges[ranges.length - 1].end : 0;
+        ranges.push({ start: at, end: at, special: true });
         continue;
       }
       const start = norm[cursor].start;
