@@ -23,9 +23,10 @@ export function groupTokens(text: string, tokens: readonly ResultToken[], granul
   const keyOf = unitKeys(text, granularity);
   for (const t of tokens) {
     if (t.special || t.end <= t.start) continue;
-    // A token belongs to the unit of its first non-space character (leading spaces are separators).
+    // A token belongs to the unit of its first non-space character (leading spaces are separators); a
+    // token of only whitespace belongs to what follows it.
     let anchor = t.start;
-    while (anchor < t.end - 1 && /\s/.test(text[anchor])) anchor++;
+    while (anchor < t.end && /\s/.test(text[anchor])) anchor++;
     const key = granularity === 'token' ? t.index : keyOf(anchor);
     if (!current || key !== currentKey) {
       current = { tokens: [], start: t.start, end: t.end, text: '' };
