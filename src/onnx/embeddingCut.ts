@@ -47,7 +47,11 @@ export function cutAtEmbeddings(g: Graph, inputIds = 'input_ids'): EmbeddingCut 
   const out = node.outputs[0];
   g.nodes = g.nodes.filter((n) => n !== node);
   g.replaceUses(out, INPUTS_EMBEDS);
-  g.inputs.push({ name: INPUTS_EMBEDS, elemType: DataType.FLOAT, dims: ['batch', 'sequence', hiddenSize] });
+  // Reuse the ids' symbolic dims so shape inference can tell that inputs_embeds and, say, the position
+  // embeddings have equal shapes (then un-broadcasting in the backward pass is decided statically).
+  const ids = g.inputs.find((i) => i.name === inputIds)?.dims;
+  const sym = (d: number | string | undefined, fallback: string): number | string => (typeof d === 'string' || typeof d === 'number' ? d : fallback);
+  g.inputs.push({ name: INPUTS_EMBEDS, elemType: DataType.FLOAT, dims: [sym(ids?.[0], 'batch'), sym(ids?.[1], 'sequence'), hiddenSize] });
   g.invalidate();
   return { matrix, vocabSize, hiddenSize, inputsEmbeds: INPUTS_EMBEDS };
 }

@@ -1,7 +1,7 @@
 /** Helpers that VJP rules use to emit ONNX nodes: constants, reductions, and un-broadcasting ("sum to shape"). */
 import { AttrValue, Graph, I, S, T } from './graph';
 import { DataType, makeTensor } from './tensorData';
-import { Shape, ShapeInfo } from './shapeInference';
+import { Shape, ShapeInfo, inferNodeShapes } from './shapeInference';
 
 export class GradContext {
   constructor(readonly g: Graph, readonly info: ShapeInfo) {}
@@ -21,7 +21,9 @@ export class GradContext {
   }
 
   op(opType: string, inputs: string[], attrs: Parameters<Graph['op']>[2] = {}): string {
-    return this.g.op(opType, inputs, attrs);
+    const out = this.g.op(opType, inputs, attrs);
+    inferNodeShapes(this.g.nodes[this.g.nodes.length - 1], this.g, this.info);
+    return out;
   }
   f32(v: number): string {
     return this.g.scalarF32(v);

@@ -1,10 +1,11 @@
 /**
  * The whole pipeline from an ONNX model to the augmented "score + gradient" model:
- *   un-fuse contrib ops → fp16→fp32 → fold quantised constants → opset ≥ 17 → drop KV-cache inputs →
+ *   fold quantised constants → fp16→fp32 → opset ≥ 17 → un-fuse contrib ops → re-fuse written-out LayerNorms →
+ *   drop KV-cache inputs →
  *   cut at the embeddings → append the target score → reverse-mode differentiate → prune.
  * Inputs of the result: inputs_embeds, target_ids, target_positions, target_weights, and whichever of
  * attention_mask / position_ids / token_type_ids (and input_ids, if still used) the model needs.
- * Outputs: score [batch], inputs_embeds_grad [batch, seq, hidden], logits.
+ * Outputs: score [batch], inputs_embeds_grad [batch, seq, hidden].
  */
 import { Graph } from './graph';
 import { ModelProto, encodeModel } from './onnxProto';
@@ -12,15 +13,16 @@ import { convertHalfToFloat } from './fp16ToFp32';
 import { upgradeOpset } from './opsetUpgrade';
 import { removePastInputs } from './pastRemoval';
 import { INPUTS_EMBEDS, cutAtEmbeddings } from './embeddingCut';
-import { SCORE, TargetKind, appendTargetScore } from './targetScore';
+import { SCORE, TARGET_IDS, TARGET_POSITIONS, TARGET_WEIGHTS, TargetKind, appendTargetScore } from './targetScore';
 import { appendGradients } from './gradients';
 import { unfuseContribOps } from './contribUnfuse';
+import { fuseLayerNorms } from './layerNormFusion';
 import { foldQuantizedConstants } from './quantized';
 import { DataType } from './tensorData';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 1;
+export const GRADIENT_MODEL_FORMAT = 3;
 
 export interface GradientModelOptions {
   kind: TargetKind;
@@ -41,6 +43,15 @@ export interface GradientModel {
   logitsName: string;
 }
 
+/**
+ * Without a KV cache the total (past + new) length equals the sequence length: give attention_mask the ids'
+ * sequence symbol so that shape inference sees masks and activations agree.
+ */
+function unifyTotalLength(g: Graph, seq: number | string | undefined): void {
+  const mask = g.inputs.find((i) => i.name === 'attention_mask');
+  if (typeof seq === 'string' && mask?.dims?.length === 2) mask.dims = [mask.dims[0], seq];
+}
+
 export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions): { graph: Graph; cut: ReturnType<typeof cutAtEmbeddings>; logits: string } {
   const g = Graph.fromModelProto(model);
   const inputIds = opts.inputIds ?? 'input_ids';
@@ -51,17 +62,22 @@ export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions
   const logits = opts.logits ?? (g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0]).name;
 
   foldQuantizedConstants(g);
-  unfuseContribOps(g);
   convertHalfToFloat(g);
   upgradeOpset(g);
+  unfuseContribOps(g);
+  fuseLayerNorms(g);
   const cut = cutAtEmbeddings(g, inputIds);
   removePastInputs(g, INPUTS_EMBEDS, batchSymbols);
+  unifyTotalLength(g, idsInfo.dims?.[1]);
   const score = appendTargetScore(g, logits, opts.kind, opts.classScore);
-  g.outputs = [{ name: score, elemType: DataType.FLOAT, dims: ['batch'] }, { name: logits, elemType: DataType.FLOAT, dims: undefined }];
+  // Only the score: the full logits are not an output (for causal LMs they are no longer even computed).
+  const batch = typeof idsInfo.dims?.[0] === 'string' ? idsInfo.dims[0] : 'batch';
+  for (const i of g.inputs) if (i.name === TARGET_IDS || i.name === TARGET_POSITIONS || i.name === TARGET_WEIGHTS) i.dims = [batch, 'targets'];
+  g.outputs = [{ name: score, elemType: DataType.FLOAT, dims: [batch] }];
   g.topoSortAndPrune();
   const grads = appendGradients(g, { ys: [SCORE], wrt: [INPUTS_EMBEDS] });
   g.add('Identity', [grads.get(INPUTS_EMBEDS)!], {}, { outputs: [GRADIENT_OUTPUT] });
-  g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: ['batch', 'sequence', cut.hiddenSize] });
+  g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: [batch, idsInfo.dims?.[1] ?? 'sequence', cut.hiddenSize] });
   g.topoSortAndPrune();
   // Keep only inputs the augmented graph reads (input_ids usually disappears with the lookup).
   const used = new Set(g.nodes.flatMap((n) => n.inputs));

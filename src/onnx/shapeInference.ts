@@ -15,6 +15,30 @@ export type Shape = Dim[];
 export interface ShapeInfo {
   shapes: Map<string, Shape>;
   types: Map<string, number>;
+  /** Small int vectors (shape arithmetic) known by value, possibly symbolic. */
+  values: Map<string, Dim[]>;
+}
+
+function registerConstant(name: string, g: Graph, info: ShapeInfo): void {
+  const t = g.initializers.get(name);
+  if (!t || info.shapes.has(name)) return;
+  const v = readTensor(t);
+  info.shapes.set(name, v.dims);
+  info.types.set(name, v.dataType);
+  if ((v.dataType === DataType.INT64 || v.dataType === DataType.INT32) && v.data.length <= 16) info.values.set(name, tensorToNumbers(t));
+}
+
+/**
+ * Infers one node appended after `inferShapes` ran (gradient nodes): shapes known here let un-broadcasting
+ * be decided statically instead of by a Shape/NonZero/ReduceSum chain at run time.
+ */
+export function inferNodeShapes(n: Node, g: Graph, info: ShapeInfo): void {
+  for (const i of n.inputs) if (i) registerConstant(i, g, info);
+  try {
+    inferNode(n, g, info.shapes, info.types, info.values);
+  } catch {
+    /* leave unknown */
+  }
 }
 
 function bcastDim(a: Dim, b: Dim): Dim {
@@ -56,16 +80,41 @@ const BROADCAST = new Set([
 ]);
 const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN', 'IsInf']);
 
+/**
+ * The size of Reshape's -1: (product of input dims) / (product of the other target dims). Symbols are
+ * factors ("batch*seq" is a product symbol), so flattening [batch, seq, H] to [-1, H] gives "batch*seq" and
+ * unflattening it back to [batch, seq, -1] recovers the exact dims.
+ */
+function solveMinusOne(input: Dim[], others: Dim[]): Dim {
+  const split = (dims: Dim[]): { num: number; syms: string[] } | undefined => {
+    let num = 1;
+    const syms: string[] = [];
+    for (const d of dims) {
+      if (d === null) return undefined;
+      if (typeof d === 'number') num *= d;
+      else syms.push(...d.split('*'));
+    }
+    return { num, syms };
+  };
+  const a = split(input), b = split(others);
+  if (!a || !b || b.num === 0 || a.num % b.num !== 0) return null;
+  const rest = [...a.syms];
+  for (const sym of b.syms) {
+    const k = rest.indexOf(sym);
+    if (k < 0) return null;
+    rest.splice(k, 1);
+  }
+  const num = a.num / b.num;
+  if (rest.length === 0) return num;
+  return [...(num !== 1 ? [String(num)] : []), ...rest].join('*');
+}
+
 export function inferShapes(g: Graph): ShapeInfo {
   const shapes = new Map<string, Shape>();
   const types = new Map<string, number>();
   const values = new Map<string, Dim[]>(); // small int vectors / scalars by value
-  for (const [name, t] of g.initializers) {
-    const v = readTensor(t);
-    shapes.set(name, v.dims);
-    types.set(name, v.dataType);
-    if ((v.dataType === DataType.INT64 || v.dataType === DataType.INT32) && v.data.length <= 16) values.set(name, tensorToNumbers(t));
-  }
+  const info: ShapeInfo = { shapes, types, values };
+  for (const name of g.initializers.keys()) registerConstant(name, g, info);
   for (const i of g.inputs) {
     if (i.dims) shapes.set(i.name, i.dims.map((d) => (d === undefined ? null : d)));
     types.set(i.name, i.elemType);
@@ -90,7 +139,7 @@ export function inferShapes(g: Graph): ShapeInfo {
       }
     }
   }
-  return { shapes, types };
+  return info;
 }
 
 function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<string, number>, values: Map<string, Dim[]>): void {
@@ -182,7 +231,10 @@ function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<str
       const axis = normAxis(ai('axis', 0), r);
       const out = [...ins[0]!];
       let d: Dim = 0;
-      for (const x of ins) d = typeof d === 'number' && typeof x![axis] === 'number' ? d + (x![axis] as number) : null;
+      // Sizes add up; an empty part (an empty KV cache) leaves a symbolic size unchanged.
+      const parts = ins.map((x) => x![axis]).filter((p) => p !== 0);
+      if (parts.length === 1) d = parts[0];
+      else for (const p of parts) d = typeof d === 'number' && typeof p === 'number' ? d + p : null;
       out[axis] = d;
       set(out, t0);
       const vs = n.inputs.map((_, i) => val(i));
@@ -194,11 +246,8 @@ function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<str
       const target = constNums(1)?.map((d) => d as Dim) ?? val(1);
       if (target) {
         const out = target.map((d, i) => (d === 0 && !(ai('allowzero', 0)) ? (x ? x[i] : null) : d === -1 ? null : d));
-        if (x && out.filter((d) => d === null).length === 1) {
-          // Solve the single -1 when the remaining known dims allow it.
-          const known = (arr: Dim[]): number | null => arr.every((d) => typeof d === 'number') ? (arr as number[]).reduce((a, b) => a * b, 1) : null;
-          const tot = known(x), rest = known(out.filter((d) => d !== null));
-          if (tot !== null && rest) out[out.indexOf(null)] = tot / rest;
+        if (x && out.filter((d) => d === null).length === 1 && target.filter((d) => d === -1).length === 1) {
+          out[out.indexOf(null)] = solveMinusOne(x, out.filter((d) => d !== null));
         }
         set(out, t0);
       } else {
@@ -308,7 +357,12 @@ function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<str
       else if (sl && typeof sl[0] === 'number') set(Array(sl[0]).fill(null), vt);
       return;
     }
-    case 'Range': set([null], t0); return;
+    case 'Range': {
+      // Range(0, n, 1) has length n: keeps symbolic sequence lengths through position/mask arithmetic.
+      const [st, lim, dl] = [val(0), val(1), val(2)];
+      set([st?.[0] === 0 && dl?.[0] === 1 && lim?.length === 1 ? lim[0] : null], t0);
+      return;
+    }
     case 'NonZero': set([s(0)?.length ?? null, null], DataType.INT64); return;
     case 'GatherElements': set(s(1), t0); return;
     case 'ScatterND': case 'ScatterElements': set(s(0), t0); return;

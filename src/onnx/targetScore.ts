@@ -3,10 +3,12 @@
  *   causal LM:   score[b] = Σ_t w[b,t] · logsoftmax(logits[b, pos[b,t], :])[id[b,t]]
  *   classifier:  score[b] = Σ_t w[b,t] · logits[b, id[b,t]]   (or its log-softmax with classScore 'log-prob')
  * Row and id selection use one-hot matmuls/products, so the differentiator needs no scatter rule here and
- * repeated positions (contrastive targets) just add up.
+ * repeated positions (contrastive targets) just add up. Rows are selected before the LM head when it is
+ * row-wise (lmHeadRows.ts), so only T rows of logits are computed.
  */
 import { Graph, I } from './graph';
 import { DataType } from './tensorData';
+import { headOnSelectedRows } from './lmHeadRows';
 
 export const TARGET_IDS = 'target_ids';
 export const TARGET_POSITIONS = 'target_positions';
@@ -30,13 +32,15 @@ export function appendTargetScore(g: Graph, logits: string, kind: TargetKind, cl
   );
   let rows: string; // [b, T, V]
   if (kind === 'causal-lm') {
-    const sel = oneHot(g, TARGET_POSITIONS, logits, 1); // [b, T, S]
-    rows = g.op('LogSoftmax', [g.op('MatMul', [sel, logits])], { axis: I(-1) });
+    // [b, T, S] one-hot rows; S is read from the hidden states so the full logits are never needed.
+    const pick = (x: string): string => g.op('MatMul', [oneHot(g, TARGET_POSITIONS, x, 1), x]);
+    const picked = headOnSelectedRows(g, logits, pick) ?? pick(logits);
+    rows = g.op('LogSoftmax', [picked], { axis: I(-1) });
   } else {
     const l = classScore === 'log-prob' ? g.op('LogSoftmax', [logits], { axis: I(-1) }) : logits;
     rows = g.op('Unsqueeze', [l, g.constI64([1])]); // [b, 1, C] broadcasts over T
   }
-  const ids = oneHot(g, TARGET_IDS, logits, kind === 'causal-lm' ? 2 : 1);
+  const ids = oneHot(g, TARGET_IDS, rows, 2);
   const picked = g.op('ReduceSum', [g.op('Mul', [rows, ids]), g.constI64([-1])], { keepdims: I(0) });
   g.add('ReduceSum', [g.op('Mul', [picked, TARGET_WEIGHTS]), g.constI64([1])], { keepdims: I(0) }, { outputs: [SCORE] });
   return SCORE;

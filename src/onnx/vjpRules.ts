@@ -7,6 +7,7 @@
 import { Node, I, Is } from './graph';
 import { GradContext } from './gradContext';
 import { DataType, isFloatType } from './tensorData';
+import { NORMALIZATION_RULES } from './normalizationRules';
 
 export type VjpRule = (c: GradContext, n: Node, gy: (string | undefined)[], needs: boolean[]) => (string | undefined)[];
 
@@ -223,6 +224,7 @@ export const VJP_RULES: Record<string, VjpRule> = {
   Trilu: (c, n, gy) => [c.op('Trilu', n.inputs[1] ? [gy[0]!, n.inputs[1]] : [gy[0]!], { upper: I(attrInt(n, 'upper', 1)) })],
   Max: (c, n, gy, needs) => minMax(c, n, gy[0]!, needs),
   Min: (c, n, gy, needs) => minMax(c, n, gy[0]!, needs),
+  ...NORMALIZATION_RULES,
 };
 
 /** Max/Min: the gradient goes to the input(s) equal to the result (ties share it fully, as PyTorch does for 2 inputs). */

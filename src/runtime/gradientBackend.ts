@@ -23,7 +23,7 @@ export interface GradientBackendOptions {
   cacheDir?: string;
   /** Default class score for classifiers when a target does not say. */
   classScore?: 'logit' | 'log-prob';
-  /** Threads for the gradient session (default: onnxruntime's choice). */
+  /** Threads for the gradient session (default: env PROMPTSCOPE_THREADS, else onnxruntime's choice). */
   intraOpNumThreads?: number;
 }
 
@@ -35,6 +35,9 @@ interface CachedMeta {
 }
 
 type ClassScore = 'logit' | 'log-prob';
+
+/** Only these two outputs are read (graphs cached by older formats may have more). */
+const FETCHES = ['score', GRADIENT_OUTPUT];
 
 function modelHash(onnxPath: string): string {
   const h = crypto.createHash('sha256');
@@ -49,8 +52,9 @@ function modelHash(onnxPath: string): string {
 interface Built { session: ort.InferenceSession; meta: CachedMeta; embedding: Float32Array }
 
 async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassScore, opts: GradientBackendOptions, hash: string): Promise<Built> {
-  const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
-  if (opts.intraOpNumThreads) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
+  // Same threading as the forward runner: PROMPTSCOPE_THREADS unless the caller says otherwise.
+  const threads = opts.intraOpNumThreads || Number(process.env.PROMPTSCOPE_THREADS) || 0;
+  const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: threads };
   const key = `${hash.slice(0, 32)}-${kind}-${kind === 'causal-lm' ? 'logprob' : classScore}-v${GRADIENT_MODEL_FORMAT}`;
   if (opts.cacheDir) {
     const base = path.join(opts.cacheDir, key);
@@ -159,7 +163,7 @@ export class OnnxGradientBackend implements GradientBackend {
     for (const [cs, idx] of groups) {
       const built = await this.session(cs);
       throwIfAborted(signal);
-      const res = await built.session.run(this.feeds(built.meta, idx.map((i) => items[i]), seq));
+      const res = await built.session.run(this.feeds(built.meta, idx.map((i) => items[i]), seq), FETCHES);
       const score = res.score.data as Float32Array;
       const grad = res[GRADIENT_OUTPUT].data as Float32Array;
       idx.forEach((i, b) => {

@@ -3,7 +3,8 @@
  *   - one gradient (forward+backward of the augmented graph) ÷ one forward pass of the original model (goal ≤ 3)
  *   - integrated gradients with 32 steps (batched) ÷ 32 separate gradient calls (goal ≤ 1.2)
  *   - peak RSS.
- * Run: node --import tsx test/bench/gradients.ts
+ * Models: the bundled ones, plus the real-world contrib-op exports beside the project when present.
+ * Run: node --import tsx test/bench/gradients.ts   (PROMPTSCOPE_THREADS=n sets both sessions' thread count)
  */
 import * as ort from 'onnxruntime-node';
 import * as fs from 'node:fs';
@@ -17,10 +18,15 @@ import { integratedGradients } from '../../src/core/methods/integratedGradients'
 import type { ModelKind } from '../../src/core/modelRunner';
 
 const REPO = path.resolve(__dirname, '../..');
-const MODELS: { name: string; kind: ModelKind }[] = [
-  { name: 'promptscope-tiny-lm', kind: 'causal-lm' },
-  { name: 'promptscope-tiny-sentiment', kind: 'sequence-classifier' },
+const REAL_EXPORTS = process.env.PROMPTSCOPE_REAL_EXPORTS ?? path.resolve(REPO, '../shared/fixtures/real-exports');
+/** Bundled models, then real-world exports with contrib ops (skipped when the fixtures folder is absent). */
+const MODELS: { name: string; kind: ModelKind; onnx: string; context?: number }[] = [
+  { name: 'promptscope-tiny-lm', kind: 'causal-lm', onnx: path.join(REPO, 'models/promptscope-tiny-lm/onnx/model.onnx') },
+  { name: 'promptscope-tiny-sentiment', kind: 'sequence-classifier', onnx: path.join(REPO, 'models/promptscope-tiny-sentiment/onnx/model.onnx') },
+  { name: 'genai-gpt2-fused', kind: 'causal-lm', onnx: path.join(REAL_EXPORTS, 'genai-tiny-random-gpt2-fused/past.onnx'), context: 512 },
+  { name: 'genai-llama-fp16', kind: 'causal-lm', onnx: path.join(REAL_EXPORTS, 'genai-tiny-random-llama-fp16/model.onnx'), context: 2048 },
 ];
+const THREADS = Number(process.env.PROMPTSCOPE_THREADS) || 0;
 
 async function median(n: number, f: () => Promise<unknown>): Promise<number> {
   await f(); // warm-up
@@ -46,7 +52,7 @@ function forwardFeeds(g: Graph, ids: number[]): Record<string, ort.Tensor> {
     else {
       // KV-cache inputs: empty past (batch 1, past length 0).
       const dims = (inp.dims ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 || /batch/.test(String(d)) ? 1 : 0));
-      feeds[inp.name] = new ort.Tensor('float32', new Float32Array(0), dims);
+      feeds[inp.name] = inp.elemType === DataType.FLOAT16 ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
     }
   }
   return feeds;
@@ -59,13 +65,15 @@ export async function runGradientBench(): Promise<void> {
   const rss = (): void => { peak = Math.max(peak, process.memoryUsage().rss); };
   try {
     for (const m of MODELS) {
-      const onnx = path.join(REPO, 'models', m.name, 'onnx', 'model.onnx');
+      const onnx = m.onnx;
       if (!fs.existsSync(onnx)) { rows.push([m.name, '-', 'missing', '', '', '', '', '', '']); continue; }
       const g = Graph.fromModelProto(loadModel(onnx));
-      const fwd = await ort.InferenceSession.create(onnx);
-      const backend = await createGradientBackend(path.dirname(path.dirname(onnx)), onnx, { kind: m.kind, cacheDir });
-      const cfg = JSON.parse(fs.readFileSync(path.join(REPO, 'models', m.name, 'config.json'), 'utf8')) as Record<string, number>;
-      const context = cfg.n_positions ?? cfg.max_position_embeddings ?? 256;
+      // Same thread count for both sessions (PROMPTSCOPE_THREADS, as the runtime uses): a fair ratio.
+      const fwd = await ort.InferenceSession.create(onnx, { intraOpNumThreads: THREADS });
+      const backend = await createGradientBackend(path.dirname(onnx), onnx, { kind: m.kind, cacheDir });
+      const cfgFile = path.join(path.dirname(path.dirname(onnx)), 'config.json');
+      const cfg = fs.existsSync(cfgFile) ? (JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, number>) : {};
+      const context = m.context ?? cfg.n_positions ?? cfg.max_position_embeddings ?? 256;
       for (const len of [16, 64, 256]) {
         if (len > context) { rows.push([m.name, String(len), `> context ${context}`, '', '', '', '', '', '']); continue; }
         const ids = Array.from({ length: len }, (_, i) => (i * 37 + 11) % Math.min(backend.vocabSize, 1000));

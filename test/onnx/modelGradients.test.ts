@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { loadModel } from '../../src/onnx/modelFile';
 import { buildGradientModel, GRADIENT_OUTPUT } from '../../src/onnx/gradientModel';
-import { UnsupportedGradientError } from '../../src/onnx/gradients';
 import { checkModelGradient, embedIds, feedsFor, smoothTinyLayerNorms } from './modelGradientCheck';
 import { bundled, realExport, skipUnless } from './fixtures';
 
@@ -84,18 +83,19 @@ describe('whole-model gradients', function () {
       // Also through the pre-classifier Gemm output (before the ReLU that zeroes this random model's logit gradient).
       assertFd(await checkModelGradient(p, { kind: 'sequence-classifier', logits: '297' }, { ...x, targetIds: [0] }, { prepare: (m) => smoothTinyLayerNorms(m) }));
     });
-    // Un-fusing com.microsoft ops is not implemented yet: until it is, these models must fail with one clear
-    // error naming the ops (so the UI can offer occlusion), never with a crash deep in onnxruntime.
-    it('onnxruntime-genai fused GPT-2 (contrib ops) is refused with a clear error naming the ops', async function () {
+    it('onnxruntime-genai fused GPT-2 (EmbedLayerNormalization, Attention, SkipLayerNormalization, FastGelu) matches finite differences', async function () {
       const p = skipUnless(this, realExport('genai-tiny-random-gpt2-fused/past.onnx'), 'genai-tiny-random-gpt2-fused fixture');
-      assert.throws(() => buildGradientModel(loadModel(p), { kind: 'causal-lm' }), /EmbedLayerNormalization.*occlusion|token-embedding lookup.*occlusion/s);
+      const m = buildGradientModel(loadModel(p), { kind: 'causal-lm' });
+      // The cut sits at the word-embedding output: the position embeddings stay inside the graph.
+      assert.deepStrictEqual([m.vocabSize, m.hiddenSize], [1000, 32]);
+      assert.ok(m.inputs.some((i) => i.name === 'position_ids') && !m.inputs.some((i) => /past|input_ids/.test(i.name)), JSON.stringify(m.inputs));
+      assertFd(await checkModelGradient(p, { kind: 'causal-lm' }, { ids: [5, 17, 300, 2, 999, 42], targetIds: [300, 11], targetPositions: [5, 2], targetWeights: [1, -0.5] }));
     });
-    it('onnxruntime-genai fp16 Llama (external data, contrib ops) loads and is refused with a clear error naming the ops', async function () {
+    it('onnxruntime-genai fp16 Llama (MultiHeadAttention, RotaryEmbedding, RMSNorm; external data) matches finite differences in fp32', async function () {
       const p = skipUnless(this, realExport('genai-tiny-random-llama-fp16/model.onnx'), 'genai-tiny-random-llama-fp16 fixture');
-      assert.throws(
-        () => buildGradientModel(loadModel(p), { kind: 'causal-lm' }),
-        (e: Error) => e instanceof UnsupportedGradientError && /MultiHeadAttention/.test(e.message) && /RotaryEmbedding/.test(e.message) && /occlusion/.test(e.message),
-      );
+      // Its random embeddings are tiny (|row| ≈ 0.05) and RMSNorm is scale-invariant, so the score curves on that
+      // scale: the difference step must be well below it (at 1e-2 the O(h⁴) term still dominates).
+      assertFd(await checkModelGradient(p, { kind: 'causal-lm' }, { ids: [1, 500, 31999, 7, 12000, 3], targetIds: [31999, 11], targetPositions: [5, 2], targetWeights: [1, -0.5] }, { eps: 3e-4 }));
     });
   });
 });

@@ -72,6 +72,10 @@ const cases: Case[] = [
   ['Clip', 'Clip', [f(3, 4), { dims: [], constant: true, data: Float32Array.from([-0.5]) }, { dims: [], constant: true, data: Float32Array.from([0.7]) }]],
   ['Max', 'Max', [f(3, 4), f(4)]],
   ['Sum variadic', 'Sum', [f(2, 3), f(3), f(2, 1)]],
+  ['LayerNormalization last axis, all inputs', 'LayerNormalization', [f(2, 3, 8), f(8), f(8)], { epsilon: F(1e-5) }],
+  ['LayerNormalization over two axes', 'LayerNormalization', [f(2, 3, 4), f(3, 4), k(3, 4)], { axis: I(1), epsilon: F(1e-5) }],
+  ['LayerNormalization without bias', 'LayerNormalization', [f(3, 6), k(6)], { epsilon: F(1e-3) }],
+  ['SimplifiedLayerNormalization (RMSNorm)', 'SimplifiedLayerNormalization', [f(2, 3, 8), f(8)], { epsilon: F(1e-6), axis: I(-1) }],
 ];
 
 describe('VJP rules vs central finite differences', function () {
