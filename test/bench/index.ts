@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark table in one run, so ratios are measured side by side. Pass section names
- * (occlusion, gradients, editor) to run only some.
+ * (occlusion, gradients, causes, editor) to run only some.
  */
+import { runCauseRecoveryBench } from './causeRecovery';
 import { runEditorBench } from './editor';
 import { runGradientBench } from './gradients';
 import { runOcclusionBench } from './occlusion';
@@ -9,6 +10,7 @@ import { runOcclusionBench } from './occlusion';
 const SECTIONS: Record<string, () => Promise<void>> = {
   occlusion: () => runOcclusionBench(),
   gradients: runGradientBench,
+  causes: () => runCauseRecoveryBench(),
   editor: runEditorBench,
 };
 
