@@ -1,9 +1,14 @@
 // `npm run test:e2e`: the browser end-to-end test. Builds the extension, starts code-server (installing it
 // into the cache on first use) with a copy of samples/, loads Promptscope as the extension under
-// development (or installs the packaged VSIX with --vsix), and drives the workbench with Chromium in a
-// light and a dark theme. Screenshots: test-output/e2e-{light,dark}-{editor,panel}.png.
+// development (or installs the packaged VSIX with --vsix), and drives the workbench with Chromium in the
+// light, dark and high-contrast themes. Screenshots: test-output/e2e-{light,dark,hc}-{editor,panel}.png,
+// and test-output/readme-editor-{light,dark}.png (editor, hover and panel side by side).
+//
+// `npm run test:e2e -- --readme-screenshots` also copies the last two to media/screenshots/editor-{light,dark}.png
+// (the README's images); it implies --vsix so that the window shows the installed extension.
+// `--theme light|dark|hc` runs one theme only.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +18,17 @@ import { codeServerCli, ensureCodeServer, startCodeServer } from './codeServer.m
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'test-output');
-const useVsix = process.argv.includes('--vsix');
+const updateReadme = process.argv.includes('--readme-screenshots');
+const useVsix = process.argv.includes('--vsix') || updateReadme;
+const onlyTheme = process.argv.includes('--theme') ? process.argv[process.argv.indexOf('--theme') + 1] : undefined;
 const themes = [
   ['light', 'Default Light Modern'],
   ['dark', 'Default Dark Modern'],
-];
+  ['hc', 'Default High Contrast'],
+].filter(([t]) => !onlyTheme || t === onlyTheme);
+/** Themes whose run also takes the README image. */
+const readmeThemes = ['light', 'dark'];
+const MAX_README_BYTES = 300 * 1024;
 
 ensureCodeServer();
 mkdirSync(outDir, { recursive: true });
@@ -36,7 +47,9 @@ if (useVsix) {
 
 let failed = false;
 for (const [theme, themeName] of themes) {
-  const workspace = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ws-'));
+  // The workspace folder is called `samples`, as in the repository (its name shows in the window).
+  const workspaceParent = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ws-'));
+  const workspace = path.join(workspaceParent, 'samples');
   cpSync(path.join(root, 'samples'), workspace, { recursive: true });
   const userData = mkdtempSync(path.join(os.tmpdir(), 'promptscope-cs-user-'));
   const extensionsDir = path.join(userData, 'extensions');
@@ -59,7 +72,19 @@ for (const [theme, themeName] of themes) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: vsix ? undefined : root });
     await page.goto(url);
-    const summary = await runEditorFlow(page, { theme, outDir });
+    const readmeShot = readmeThemes.includes(theme) ? path.join(outDir, `readme-editor-${theme}.png`) : undefined;
+    const summary = await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
+    if (readmeShot) {
+      const bytes = statSync(readmeShot).size;
+      console.log(`[${theme}] ${path.relative(root, readmeShot)}: ${(bytes / 1024).toFixed(0)} KB`);
+      if (updateReadme) {
+        if (bytes > MAX_README_BYTES) throw new Error(`${readmeShot} is larger than ${MAX_README_BYTES / 1024} KB`);
+        const dest = path.join(root, 'media', 'screenshots', `editor-${theme}.png`);
+        mkdirSync(path.dirname(dest), { recursive: true });
+        copyFileSync(readmeShot, dest);
+        console.log(`[${theme}] wrote ${path.relative(root, dest)}`);
+      }
+    }
     console.log(`[${theme}] ok: ${JSON.stringify({ tints: summary.tints, chips: summary.chips })}`);
   } catch (err) {
     failed = true;
@@ -69,7 +94,7 @@ for (const [theme, themeName] of themes) {
   } finally {
     await browser.close().catch(() => {});
     await server.stop();
-    rmSync(workspace, { recursive: true, force: true });
+    rmSync(workspaceParent, { recursive: true, force: true });
     rmSync(userData, { recursive: true, force: true });
   }
 }

@@ -43,7 +43,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   let tokens = tokenizer.encodePrompt(req.text);
   let truncatedAt: number | undefined;
   const limit = Math.min(req.maxTokens ?? runner.info.contextLength, runner.info.contextLength);
-  const room = req.target.kind === 'generate' ? req.target.tokens : req.target.kind === 'forced' ? tokenizer.encodeContinuation(req.target.text).length : 1;
+  const room = continuationRoom(req, tokenizer);
   const allowed = runner.info.kind === 'causal-lm' ? Math.min(limit, runner.info.contextLength - room) : limit;
   if (tokens.length > allowed) {
     if (!req.truncateFromStart || allowed < 1) {
@@ -115,6 +115,15 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     runs,
     request: req,
   };
+}
+
+/** Positions the target needs after the prompt (continuation tokens are fed back as input). */
+function continuationRoom(req: ExplainRequest, tokenizer: PromptTokenizer): number {
+  const t = req.target;
+  if (t.kind === 'generate') return t.tokens;
+  if (t.kind === 'forced') return tokenizer.encodeContinuation(t.text).length;
+  if (t.kind === 'contrastive') return Math.max(tokenizer.encodeContinuation(t.text).length, tokenizer.encodeContinuation(t.foil).length);
+  return 1;
 }
 
 /** Keep the last `limit` tokens, keeping leading and trailing special tokens (BOS/CLS, SEP) in place. */

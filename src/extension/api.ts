@@ -28,6 +28,8 @@ export interface PromptscopeApi {
   };
   engine(): EngineClientStats & { running: boolean; pid: number | undefined };
   lastMessage(): string | undefined;
+  /** Progress messages shown for the latest explain request, oldest first. */
+  progressMessages(): readonly string[];
   legendText(): string | undefined;
   /** Main-thread stall monitor of the extension host (benchmarks). */
   startStallMonitor(): void;

@@ -47,6 +47,8 @@ export class ExplainController extends Disposable {
   private readonly running = new Map<string, Running>();
   /** Last user-facing message (for the test API). */
   lastMessage: string | undefined;
+  /** Progress messages of the latest request, in order (for the test API). */
+  progressMessages: string[] = [];
 
   constructor(
     private readonly engine: EngineClient,
@@ -146,25 +148,52 @@ export class ExplainController extends Disposable {
       },
       async (progress, token) => {
         const sub = token.onCancellationRequested(() => this.cancelBySignal(signal, 'user'));
-        progress.report({ message: cold ? 'starting the model…' : 'running…' });
+        const report = (message: string, increment?: number) => {
+          this.progressMessages.push(message);
+          if (this.progressMessages.length > 200) this.progressMessages.shift();
+          progress.report({ message, ...(increment !== undefined && { increment }) });
+        };
+        this.progressMessages = [];
+        report(cold ? 'starting the model…' : 'running…');
         let last = 0;
+        // A phase without steps (preparing gradients) shows its elapsed time so that it never looks stuck.
+        let phase: { text: string; since: number; timer: ReturnType<typeof setInterval> } | undefined;
+        const endPhase = () => {
+          if (phase) clearInterval(phase.timer);
+          phase = undefined;
+        };
+        const startPhase = (text: string) => {
+          endPhase();
+          const since = Date.now();
+          const timer = setInterval(() => {
+            if (phase) report(`${phase.text} · ${formatDuration(Date.now() - phase.since)}`);
+          }, 1000);
+          phase = { text, since, timer };
+          report(text);
+        };
         try {
           return await this.engine.call(
             { op: 'explain', request },
             {
               signal,
               onProgress: (done, total, message) => {
+                if (done === 0 && message && /^preparing gradients/i.test(message)) {
+                  startPhase('Preparing gradients (the first run on a model builds and caches its gradient graph)…');
+                  return;
+                }
+                endPhase();
                 const frac = total > 0 ? Math.min(1, done / total) : 0;
                 const elapsed = Date.now() - started;
                 const eta = frac > 0.02 && elapsed > 300 ? (elapsed / frac) * (1 - frac) : undefined;
                 const parts = [message ?? 'running', `${Math.round(frac * 100)}%`];
                 if (eta !== undefined) parts.push(`about ${formatDuration(eta)} left`);
-                progress.report({ increment: Math.max(0, (frac - last) * 100), message: parts.join(' · ') });
+                report(parts.join(' · '), Math.max(0, (frac - last) * 100));
                 last = frac;
               },
             },
           );
         } finally {
+          endPhase();
           sub.dispose();
         }
       },

@@ -220,6 +220,7 @@ class Promptscope extends Disposable {
       panel: () => ({ available: this.panel.available, updates: this.panel.updates, rendered: this.panel.lastRendered() }),
       engine: () => ({ ...this.engine.stats, running: this.engine.running, pid: this.engine.pid }),
       lastMessage: () => this.controller.lastMessage,
+      progressMessages: () => [...this.controller.progressMessages],
       legendText: () => this.legend.shownText,
       startStallMonitor: () => this.stall.start(),
       stopStallMonitor: () => this.stall.stop(),

@@ -9,7 +9,7 @@ import { readConfig } from './config';
 import { formatPercent, formatScore, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
-import type { TintRenderer } from './tintRenderer';
+import { paintedSpan, type TintRenderer } from './tintRenderer';
 
 export class TokenHoverProvider implements vscode.HoverProvider {
   constructor(
@@ -67,7 +67,13 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       md.appendMarkdown('\n\n');
       md.appendText(run.meaning);
     }
-    const range = new vscode.Range(document.positionAt(live.start), document.positionAt(live.end));
+    // Highlight what the tint covers (the token without its leading space) when the pointer is on it.
+    const offset = document.offsetAt(position);
+    const tokenText = document.getText(new vscode.Range(document.positionAt(live.start), document.positionAt(live.end)));
+    const [lead, trail] = paintedSpan(tokenText, 0, tokenText.length);
+    const [from, to] = [live.start + lead, live.start + trail];
+    const [start, end] = offset >= from && offset < to ? [from, to] : [live.start, live.end];
+    const range = new vscode.Range(document.positionAt(start), document.positionAt(end));
     return new vscode.Hover(md, range);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Status bar legend for the active editor's result: the scale (cool = lowers the target, warm = raises
- * it), what is explained and its probability. Clicking it opens the saliency panel.
+ * Status bar legend for the active editor's result: what is explained, its probability, and the scale
+ * in words (blue = lowers the target, orange = raises it). Clicking it opens the saliency panel.
  */
 import * as vscode from 'vscode';
 import { readConfig } from './config';
@@ -39,8 +39,10 @@ export class LegendStatusBar extends Disposable {
     const run = result.runs[stored.run] ?? result.runs[0];
     const target = row ? visibleWhitespace(row.text) : '?';
     const off = this.renderer.tintsEnabled ? '' : ' (tints hidden)';
-    this.item.text = `$(symbol-color) −▁▂▃▄+ “${ellipsis(target)}” ${row ? formatPercent(row.probability) : ''}${off}`;
     const cfg = readConfig();
+    // The status bar cannot show colours, so the scale is spelled out.
+    const scale = cfg.colourScale === 'absolute' ? 'orange: larger |score|' : cfg.colourScale === 'positive' ? 'orange raises' : 'orange raises, blue lowers';
+    this.item.text = `$(symbol-color) “${ellipsis(target)}” ${row ? formatPercent(row.probability) : ''} · ${scale}${off}`;
     const tip = new vscode.MarkdownString(undefined, false);
     tip.isTrusted = false;
     tip.supportHtml = false;

@@ -15,6 +15,7 @@ interface MethodInfo {
   name: string;
   label: string;
   description: string;
+  needsGradients?: boolean;
 }
 
 async function listModels(engine: EngineClient): Promise<{ bundled: string[]; methods: MethodInfo[] }> {
@@ -38,7 +39,7 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
 
   const methodItems = methods.map((m) => ({
     label: m.name,
-    description: m.label !== m.name ? m.label : undefined,
+    description: [m.label !== m.name ? m.label : undefined, m.needsGradients ? 'gradients' : undefined].filter(Boolean).join(' · ') || undefined,
     detail: m.description || undefined,
     picked: m.name === cfg.method,
   }));
@@ -49,11 +50,12 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
   });
   if (!pickedMethods?.length) return undefined;
 
-  const target = await pickTarget(engine, cfg.model);
-  if (!target) return undefined;
-
+  // The model first: the targets on offer (class labels) depend on it.
   const model = await pickModel(bundled, cfg.model, 'Promptscope: model for this run');
   if (model === undefined) return undefined;
+
+  const target = await pickTarget(engine, model);
+  if (!target) return undefined;
   return { methods: pickedMethods.map((p) => p.label), target, model: model || undefined };
 }
 

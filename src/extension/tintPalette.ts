@@ -3,13 +3,25 @@
  * only when the opacity setting changes. At full opacity the colours are the contributed theme colours
  * `promptscope.positive1..8` / `promptscope.negative1..8`, so themes can override them; below that, the
  * built-in scale is used with the alpha scaled.
+ *
+ * Text on the strongest tints gets its own colour (`promptscope.strongTintForeground`): the theme's text
+ * colour loses contrast there (grey on strong orange in dark themes, dark grey on strong blue in light
+ * ones). High-contrast themes also underline every tint in its sign's colour (solid: raises, dashed:
+ * lowers), through `promptscope.positiveBorder` / `promptscope.negativeBorder`, which are transparent in
+ * the other themes.
  */
 import * as vscode from 'vscode';
 import { BUCKETS_PER_SIGN, bucketColourId, bucketHex, type Bucket, type Sign } from '../core/colourScale';
 import { Disposable, disposeAll } from './lifecycle';
 
 /** Alpha of the strongest bucket in the package.json defaults, per theme kind. */
-export const THEME_ALPHA = { light: 0.7, dark: 0.8, highContrast: 0.95 } as const;
+export const THEME_ALPHA = { light: 0.7, dark: 0.8 } as const;
+
+/** From this level up, tinted text uses the strong-tint foreground (contrast ≥ 4.5 with it, see package.json). */
+export const STRONG_LEVEL = 6;
+
+/** Text colours for the strongest tints when the tints are faded below the theme colours. */
+const STRONG_TEXT = { light: '#000000', dark: '#ffffff' } as const;
 
 export function bucketKey(b: Bucket): string {
   return `${b.sign}${b.level}`;
@@ -49,15 +61,28 @@ export class TintPalette extends Disposable {
   }
 }
 
-function optionsFor(b: Bucket, opacity: number): vscode.DecorationRenderOptions {
+export function optionsFor(b: Bucket, opacity: number): vscode.DecorationRenderOptions {
   const base: vscode.DecorationRenderOptions = {
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
     borderRadius: '2px',
+    // Transparent in normal themes; a sign-coded outline (solid: raises, dashed: lowers) in high-contrast
+    // ones. An outline takes no room, so the tint box keeps the line's height.
+    outlineWidth: '1px',
+    outlineStyle: b.sign === 'pos' ? 'solid' : 'dashed',
+    outlineColor: new vscode.ThemeColor(b.sign === 'pos' ? 'promptscope.positiveBorder' : 'promptscope.negativeBorder'),
   };
-  if (opacity >= 1) return { ...base, backgroundColor: new vscode.ThemeColor(bucketColourId(b)) };
+  if (opacity >= 1) {
+    return {
+      ...base,
+      backgroundColor: new vscode.ThemeColor(bucketColourId(b)),
+      ...(b.level >= STRONG_LEVEL && { color: new vscode.ThemeColor('promptscope.strongTintForeground') }),
+    };
+  }
+  // Faded tints are as strong as the theme colours of level `b.level × opacity`.
+  const strong = b.level * opacity >= STRONG_LEVEL;
   return {
     ...base,
-    light: { backgroundColor: bucketHex(b, THEME_ALPHA.light * opacity) },
-    dark: { backgroundColor: bucketHex(b, THEME_ALPHA.dark * opacity) },
+    light: { backgroundColor: bucketHex(b, THEME_ALPHA.light * opacity), ...(strong && { color: STRONG_TEXT.light }) },
+    dark: { backgroundColor: bucketHex(b, THEME_ALPHA.dark * opacity), ...(strong && { color: STRONG_TEXT.dark }) },
   };
 }

@@ -17,6 +17,20 @@ export interface AppliedTint {
   tokenIndex: number;
 }
 
+/**
+ * The characters a token's tint covers: the token without its leading and trailing whitespace (byte-level
+ * BPE tokens carry the space before a word, and a tint starting on that space looks shifted one column to
+ * the left of the word it belongs to). A token that is all whitespace keeps its whole span. Hovers still
+ * answer on the whole token.
+ */
+export function paintedSpan(text: string, start: number, end: number): [number, number] {
+  let from = start;
+  let to = end;
+  while (from < to && /\s/.test(text[from])) from++;
+  while (to > from && /\s/.test(text[to - 1])) to--;
+  return from < to ? [from, to] : [start, end];
+}
+
 export class TintRenderer extends Disposable {
   private readonly palette = this._register(new TintPalette());
   private enabled = true;
@@ -70,13 +84,15 @@ export class TintRenderer extends Disposable {
     if (stored && this.enabled) {
       const view = this.viewFor(stored);
       const doc = editor.document;
+      const text = doc.getText();
       for (const t of stored.tokens) {
         const shade = view.shades[t.index];
         if (!shade?.bucket) continue;
         const key = bucketKey(shade.bucket);
         let list = byBucket.get(key);
         if (!list) byBucket.set(key, (list = []));
-        list.push(new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
+        const [from, to] = paintedSpan(text, t.start, t.end);
+        list.push(new vscode.Range(doc.positionAt(from), doc.positionAt(to)));
         applied.push({ start: t.start, end: t.end, bucket: key, tokenIndex: t.index });
       }
     }

@@ -41,6 +41,7 @@ export function run(): Promise<void> {
   require('./badInput.test');
   require('./cancel.test');
   require('./clear.test');
+  require('./targets.test');
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
   return new Promise((resolve, reject) => {
