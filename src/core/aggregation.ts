@@ -23,10 +23,11 @@ export function groupTokens(text: string, tokens: readonly ResultToken[], granul
   const keyOf = unitKeys(text, granularity);
   for (const t of tokens) {
     if (t.special || t.end <= t.start) continue;
-    // A token belongs to the unit of its first non-space character (leading spaces are separators); a
-    // token of only whitespace belongs to what follows it.
+    // A token belongs to the unit of its first non-space character (leading spaces are separators). A token
+    // of only whitespace joins the next word, but ends its own line or sentence.
     let anchor = t.start;
-    while (anchor < t.end && /\s/.test(text[anchor])) anchor++;
+    const last = granularity === 'word' ? t.end : t.end - 1;
+    while (anchor < last && /\s/.test(text[anchor])) anchor++;
     const key = granularity === 'token' ? t.index : keyOf(anchor);
     if (!current || key !== currentKey) {
       current = { tokens: [], start: t.start, end: t.end, text: '' };

@@ -90,9 +90,11 @@ export async function checkModelGradient(
     const d1 = ((await f(dir, h)) - (await f(dir, -h))) / (2 * h);
     const d2 = ((await f(dir, h / 2)) - (await f(dir, -h / 2))) / h;
     const fd = (4 * d2 - d1) / 3;
-    // Relative to the larger of the derivative and 10% of the gradient norm: a random direction can be nearly
-    // orthogonal to the gradient, and then fp32 rounding in f dominates the tiny difference quotient.
-    const err = Math.abs(fd - analytic) / Math.max(Math.abs(fd), 0.1 * gradNorm, 1e-9);
+    // Relative to the larger of the derivative and the gradient norm, i.e. the gradient's relative error as
+    // seen along a unit direction (|Δ·dir| ≤ ‖Δ‖). A purely random direction is nearly orthogonal to the
+    // gradient; its tiny difference quotient is then dominated by fp32 rounding in f (seen: 7e-5 absolute on
+    // the sentiment classifier, the same at h = 1e-2 and 3e-3, while PyTorch autograd agrees to 1e-5).
+    const err = Math.abs(fd - analytic) / Math.max(Math.abs(fd), gradNorm, 1e-9);
     maxRelErr = Math.max(maxRelErr, err);
     details.push(`dir ${d}: analytic ${analytic.toExponential(5)} fd ${fd.toExponential(5)} rel ${err.toExponential(2)}`);
   }

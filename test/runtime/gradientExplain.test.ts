@@ -14,12 +14,17 @@ describe('gradient methods through the engine', function () {
     await ensureGradients(lm, cache);
   });
 
-  it('integrated gradients: one row per generated token, each with a small completeness gap', async function () {
-    const r = await explain({ text: 'The capital of France is', methods: ['integrated-gradients'], params: { steps: 64 }, target: { kind: 'generate', tokens: 2 } }, lm);
-    const run = r.runs[0];
+  it('integrated gradients: one row per generated token, whose completeness gap closes as steps grow', async function () {
+    const req = { text: 'The capital of France is', methods: ['integrated-gradients'], target: { kind: 'generate' as const, tokens: 2 } };
+    const coarse = await explain({ ...req, params: { steps: 16 } }, lm);
+    const fine = await explain({ ...req, params: { steps: 256 } }, lm);
+    const run = fine.runs[0];
     assert.equal(run.scores.length, 2);
-    assert.equal(run.diagnostics.backwardPasses, 2 * 66);
-    for (const gap of run.diagnostics.completenessGap!) assert.ok(gap < 0.01, `gap ${gap}`);
+    assert.equal(run.diagnostics.backwardPasses, 2 * 258);
+    run.diagnostics.completenessGap!.forEach((gap, r) => {
+      assert.ok(gap < 0.01, `gap ${gap} at 256 steps`);
+      assert.ok(gap < coarse.runs[0].diagnostics.completenessGap![r], 'more steps close the gap');
+    });
   });
 
   it('single-token contrast: gradient × input equals the difference of the two one-token explanations', async function () {
