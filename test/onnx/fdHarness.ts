@@ -4,18 +4,10 @@ import { Graph, AttrValue } from '../../src/onnx/graph';
 import { encodeModel } from '../../src/onnx/onnxProto';
 import { DataType } from '../../src/onnx/tensorData';
 import { appendGradients } from '../../src/onnx/gradients';
+import { mulberry32 } from '../../src/core/methods/smoothGrad';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the one SmoothGrad uses) so failures reproduce. */
+export const rng = mulberry32;
 
 export interface InputSpec {
   dims: number[];
