@@ -76,6 +76,14 @@ runtime('onnxruntime-node/dist');
 const binaries = `onnxruntime-node/bin/napi-v6/${platform}/${arch}`;
 if (!existsSync(path.join(root, 'node_modules', binaries))) throw new Error(`onnxruntime-node has no binaries for ${target}`);
 runtime(binaries);
+// README images with relative paths (media/screenshots/…) are not in the package and, without a
+// `repository` in package.json, vsce cannot rewrite them to absolute URLs (it refuses to package): the
+// packaged README leaves them out.
+const stagedReadme = path.join(stage, 'README.md');
+if (existsSync(stagedReadme) && !JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).repository) {
+  const text = readFileSync(stagedReadme, 'utf8');
+  writeFileSync(stagedReadme, text.replace(/^!\[[^\]]*\]\((?![a-z][a-z0-9+.-]*:)[^)]*\)\s*\n(\s*\n)?/gim, ''));
+}
 if (!existsSync(path.join(stage, 'README.md'))) {
   writeFileSync(
     path.join(stage, 'README.md'),

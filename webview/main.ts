@@ -12,7 +12,7 @@ import {
   type PanelView,
 } from '../src/core/panelProtocol';
 import { createControls } from './controls';
-import { h, section } from './dom';
+import { formatPercent, h, section } from './dom';
 import { registerToolkit } from './toolkit';
 import { buildViewModel, hasContinuation, type ViewModel } from './viewModel';
 import { loadState, postToHost, saveState } from './vscodeApi';
@@ -106,20 +106,23 @@ function render(): void {
   const target = vm.targetRow;
   const explaining = target
     ? h('p', { class: 'explaining' }, 'Explaining ', h('code', { class: 'token-text' }, JSON.stringify(target.text)),
-      target.foilText !== undefined ? ' rather than ' : '', target.foilText !== undefined ? h('code', { class: 'token-text' }, JSON.stringify(target.foilText)) : undefined)
+      target.foilText !== undefined ? ' rather than ' : '', target.foilText !== undefined ? h('code', { class: 'token-text' }, JSON.stringify(target.foilText)) : undefined,
+      Number.isFinite(target.probability) ? h('span', { class: 'muted' }, ` · p = ${formatPercent(target.probability)}`) : undefined)
     : h('p', { class: 'muted' }, 'This result has no target rows.');
   const parts: HTMLElement[] = [];
   if (hasContinuation(vm.result)) {
     parts.push(section('Output tokens', 'outputs-section', h('p', { class: 'hint muted' }, 'Click a token to see its attribution over the prompt.'), renderOutputRow(vm, onSelectRow)));
   }
   parts.push(section('Prompt', 'prompt-section', explaining, renderHeatmap(vm, onReveal)));
-  parts.push(section('About these numbers', 'diagnostics-section', renderDiagnostics(vm)));
   if (vm.result.target.rows.length > 1) parts.push(section('Source × target', 'matrix-section', renderMatrix(vm, onSelectRow)));
+  // What the model said and which tokens mattered most come before the fine print, so that a narrow panel
+  // shows them without scrolling.
   parts.push(
     h('div', { class: 'columns' },
       section('Top tokens', 'top-section', renderTopTokens(vm, onReveal)),
       section('Model’s next token', 'predictions-section', renderPredictions(vm))),
   );
+  parts.push(section('About these numbers', 'diagnostics-section', renderDiagnostics(vm)));
   content.replaceChildren(...parts);
 }
 

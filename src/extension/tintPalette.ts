@@ -65,11 +65,10 @@ export function optionsFor(b: Bucket, opacity: number): vscode.DecorationRenderO
   const base: vscode.DecorationRenderOptions = {
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
     borderRadius: '2px',
-    // Transparent in normal themes; a sign-coded outline (solid: raises, dashed: lowers) in high-contrast
-    // ones. An outline takes no room, so the tint box keeps the line's height.
-    outlineWidth: '1px',
-    outlineStyle: b.sign === 'pos' ? 'solid' : 'dashed',
-    outlineColor: new vscode.ThemeColor(b.sign === 'pos' ? 'promptscope.positiveBorder' : 'promptscope.negativeBorder'),
+    // Transparent in normal themes; a sign-coded underline (solid: raises, dashed: lowers) in high-contrast
+    // ones. The colour is the contributed theme colour's CSS variable (decorations take no ThemeColor for
+    // text decorations); an underline takes no room, so the tint box keeps the line's height.
+    textDecoration: `underline ${b.sign === 'pos' ? 'solid' : 'dashed'} var(--vscode-promptscope-${b.sign === 'pos' ? 'positiveBorder' : 'negativeBorder'}, transparent) 2px`,
   };
   if (opacity >= 1) {
     return {
