@@ -38,8 +38,10 @@ Options:
   --granularity G        token | word | line | sentence (default: token)
   --baseline B           occlusion baseline: delete | attention | pad | unk | mask | space
   --window W --stride S  sliding-window width and stride
-  --steps N              integrated gradients steps
-  --samples N --seed N   SmoothGrad samples and seed
+  --steps N              integrated gradients steps (default 32)
+  --ig-baseline B        integrated gradients baseline: zero | mean | pad (default mean)
+  --samples N --seed N   SmoothGrad samples (default 16) and seed (default 0)
+  --noise X              SmoothGrad noise, as a fraction of the embeddings' range (default 0.1)
   --top K                number of top tokens listed (default: 5)
   --max-tokens N         refuse prompts longer than N tokens
   --batch-tokens N       cap on tokens per onnxruntime run
@@ -100,6 +102,19 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--stride': o.params.stride = int(); break;
       case '--steps': o.params.steps = int(); break;
       case '--samples': o.params.samples = int(); break;
+      case '--ig-baseline': {
+        const b = value();
+        if (!['zero', 'mean', 'pad'].includes(b)) throw new UsageError(`Unknown integrated-gradients baseline "${b}": use zero, mean or pad.`);
+        o.params.igBaseline = b as 'zero' | 'mean' | 'pad';
+        break;
+      }
+      case '--noise': {
+        const raw = value();
+        const x = Number(raw);
+        if (!(x >= 0 && x <= 10)) throw new UsageError(`--noise needs a number between 0 and 10 (got "${raw}").`);
+        o.params.noise = x;
+        break;
+      }
       case '--seed': o.params.seed = int(0); break;
       case '--top': o.top = int(); break;
       case '--max-tokens': o.maxTokens = int(); break;

@@ -62,6 +62,8 @@ describe('promptscope CLI', function () {
     ['a folder that is not a model', ['explain', 'Hello', '--model', 'src'], undefined, /not a model folder: config\.json is missing/],
     ['a classifier label on a language model', ['explain', 'Hello', '--label', 'positive'], undefined, /Class labels apply to classifiers only/],
     ['an unknown option', ['explain', 'Hello', '--bogus'], undefined, /Unknown option --bogus/],
+    ['an unknown integrated-gradients baseline', ['explain', 'Hello', '--ig-baseline', 'one'], undefined, /Unknown integrated-gradients baseline "one"/],
+    ['a gradient method with an out-of-range step count', ['explain', 'Hello', '--method', 'integrated-gradients', '--steps', '100000'], undefined, /steps must be between 1 and 4096/],
   ];
   for (const [what, args, input, message] of bad) {
     it(`rejects ${what} with one clear message and a non-zero exit`, function () {
@@ -82,6 +84,17 @@ describe('promptscope CLI', function () {
     const r = cli(['explain', 'Hello', '--model', dir]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /could not be loaded .*corrupt or truncated/);
+  });
+
+  it('runs gradient methods with their parameters and reports them', function () {
+    const r = cli(['explain', 'The capital of France is', '--method', 'integrated-gradients,smoothgrad', '--ig-baseline', 'pad', '--steps', '8', '--samples', '4', '--seed', '3', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = parseResult(JSON.parse(r.stdout));
+    assert.deepEqual(result.runs.map((x) => x.method), ['integrated-gradients', 'smoothgrad']);
+    assert.deepEqual(result.runs[0].params, { steps: 8, igBaseline: 'pad' });
+    assert.equal(result.runs[0].diagnostics.backwardPasses, 10);
+    assert.equal(result.runs[0].diagnostics.completenessGap!.length, 1);
+    assert.equal(result.runs[1].diagnostics.seed, 3);
   });
 
   it('explains the last tokens of a long prompt with --truncate', function () {

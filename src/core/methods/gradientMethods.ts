@@ -104,10 +104,10 @@ export const integratedGradientsMethod = gradientMethod(
   'Integrated gradients',
   'Integrates gradients on the straight path from a baseline to the input; attributions add up to f(input) − f(baseline), and the gap to that sum is reported. Steps × one backward pass, batched.',
   true,
-  (ctx) => `integrated gradients of the target log-probability from a ${ctx.params.igBaseline ?? 'zero'} baseline (sums to f(x) − f(baseline))`,
-  (ctx) => ({ steps: ctx.params.steps ?? 32, igBaseline: ctx.params.igBaseline ?? 'zero' }),
+  (ctx) => `integrated gradients of the target log-probability from a ${ctx.params.igBaseline ?? 'mean'} baseline (sums to f(x) − f(baseline))`,
+  (ctx) => ({ steps: ctx.params.steps ?? 32, igBaseline: ctx.params.igBaseline ?? 'mean' }),
   async (ctx, req, p) => {
-    const r = await integratedGradients(backend(ctx), { ...req, steps: ctx.params.steps ?? 32, baseline: ctx.params.igBaseline ?? 'zero', padTokenId: ctx.special.pad }, opts(ctx, p));
+    const r = await integratedGradients(backend(ctx), { ...req, steps: ctx.params.steps ?? 32, baseline: ctx.params.igBaseline ?? 'mean', padTokenId: ctx.special.pad }, opts(ctx, p));
     return { scores: r.scores, gap: r.diagnostics.completenessGap };
   },
 );
