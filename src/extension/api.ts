@@ -22,7 +22,6 @@ export interface PromptscopeApi {
   /** Fires with a document URI after its tints were painted. */
   readonly onDidRender: vscode.Event<string>;
   panel(): {
-    available: boolean;
     updates: readonly PanelUpdate[];
     rendered: { resultCreatedAt: string; tokenCount: number } | undefined;
   };

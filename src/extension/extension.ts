@@ -73,7 +73,7 @@ class Promptscope extends Disposable {
       this.legend.refresh();
     });
     cmd('promptscope.showPanel', () => {
-      if (!this.panel.show()) void vscode.window.showWarningMessage('The Promptscope saliency panel is not part of this build.');
+      this.panel.show();
     });
     cmd('promptscope.selectModel', () => selectModel(this.engine));
   }
@@ -217,7 +217,7 @@ class Promptscope extends Disposable {
       result: (uri) => this.store.get(uri),
       appliedTints: (uri) => this.renderer.applied.get(uri) ?? [],
       onDidRender: this.renderer.onDidRender,
-      panel: () => ({ available: this.panel.available, updates: this.panel.updates, rendered: this.panel.lastRendered() }),
+      panel: () => ({ updates: this.panel.updates, rendered: this.panel.lastRendered() }),
       engine: () => ({ ...this.engine.stats, running: this.engine.running, pid: this.engine.pid }),
       lastMessage: () => this.controller.lastMessage,
       progressMessages: () => [...this.controller.progressMessages],

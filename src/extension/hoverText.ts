@@ -14,7 +14,8 @@ export function visibleWhitespace(text: string): string {
 export function formatScore(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const s = Math.abs(v) >= 100 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(2) : v.toFixed(4);
-  return v > 0 ? `+${s}` : s;
+  // A true minus sign, as in the panel.
+  return v > 0 ? `+${s}` : v < 0 ? `−${s.slice(1)}` : s;
 }
 
 export function formatPercent(p: number): string {

@@ -1,28 +1,13 @@
 /**
  * The editor side of the saliency panel: implements PanelHost (re-run, reveal a token, current result)
- * and forwards every change of the shown result to the panel controller. The panel module itself lives in
- * ./panel; these interfaces mirror its exports.
+ * and forwards every change of the shown result to the panel controller in ./panel.
  */
 import * as vscode from 'vscode';
 import type { Granularity, TargetSpec } from '../core/request';
 import type { AttributionResult } from '../core/result';
 import { Disposable } from './lifecycle';
+import { registerSaliencyPanel, type PanelHost, type SaliencyPanelController } from './panel';
 import type { ResultStore, StoredResult } from './resultStore';
-
-export interface PanelHost {
-  rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity }): Promise<void>;
-  revealToken(documentUri: string, start: number, end: number): void;
-  current(): { documentUri: string; result: AttributionResult; offset: number } | undefined;
-}
-
-export interface SaliencyPanelController extends vscode.Disposable {
-  show(): void;
-  update(documentUri: string | undefined, result: AttributionResult | undefined, offset: number): void;
-  /** What the webview last acknowledged as rendered (optional in the contract). */
-  lastRendered?(): { resultCreatedAt: string; tokenCount: number } | undefined;
-}
-
-type RegisterPanel = (context: vscode.ExtensionContext, host: PanelHost) => SaliencyPanelController;
 
 export interface PanelUpdate {
   documentUri: string | undefined;
@@ -32,7 +17,7 @@ export interface PanelUpdate {
 }
 
 export class PanelBridge extends Disposable implements PanelHost {
-  private controller: SaliencyPanelController | undefined;
+  private readonly controller: SaliencyPanelController;
   /** Document whose result the panel shows (the last explained or last active one with a result). */
   private currentUri: string | undefined;
   /** Every update sent to the panel, newest last (the test API reads it). */
@@ -44,23 +29,16 @@ export class PanelBridge extends Disposable implements PanelHost {
     private readonly rerunImpl: (stored: StoredResult, change: Parameters<PanelHost['rerun']>[0]) => Promise<void>,
   ) {
     super();
-    const register = loadRegisterPanel();
-    if (register) this.controller = this._register(register(context, this));
-  }
-
-  get available(): boolean {
-    return !!this.controller;
+    this.controller = this._register(registerSaliencyPanel(context, this));
   }
 
   lastRendered(): { resultCreatedAt: string; tokenCount: number } | undefined {
-    return this.controller?.lastRendered?.();
+    return this.controller.lastRendered();
   }
 
-  show(): boolean {
-    if (!this.controller) return false;
+  show(): void {
     this.controller.show();
     this.push();
-    return true;
   }
 
   /** Makes `uri` the document the panel follows (if it has a result) and sends its snapshot. */
@@ -77,7 +55,7 @@ export class PanelBridge extends Disposable implements PanelHost {
     const update: PanelUpdate = { documentUri: cur?.documentUri, result: cur?.result, offset: cur?.offset ?? 0, at: Date.now() };
     this.updates.push(update);
     if (this.updates.length > 50) this.updates.shift();
-    this.controller?.update(update.documentUri, update.result, update.offset);
+    this.controller.update(update.documentUri, update.result, update.offset);
   }
 
   current(): { documentUri: string; result: AttributionResult; offset: number } | undefined {
@@ -111,16 +89,5 @@ export class PanelBridge extends Disposable implements PanelHost {
     const range = new vscode.Range(doc.positionAt(Math.min(start, max)), doc.positionAt(Math.min(end, max)));
     editor.selection = new vscode.Selection(range.start, range.end);
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-  }
-}
-
-/** The panel module, when it is part of this build. */
-function loadRegisterPanel(): RegisterPanel | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('./panel') as { registerSaliencyPanel?: RegisterPanel };
-    return mod.registerSaliencyPanel;
-  } catch {
-    return undefined;
   }
 }

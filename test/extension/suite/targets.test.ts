@@ -62,10 +62,8 @@ describe('gradient methods and targets', () => {
     const update = a.panel().updates.at(-1);
     assert.strictEqual(update?.result?.createdAt, result.createdAt);
     assert.strictEqual(update?.result?.runs[0].diagnostics.completenessGap?.[0], gap);
-    if (a.panel().available) {
-      await vscode.commands.executeCommand('promptscope.showPanel');
-      await waitFor('the panel to render the integrated-gradients result', () => a.panel().rendered?.resultCreatedAt === result.createdAt, 30_000);
-    }
+    await vscode.commands.executeCommand('promptscope.showPanel');
+    await waitFor('the panel to render the integrated-gradients result', () => a.panel().rendered?.resultCreatedAt === result.createdAt, 30_000);
 
     // A second gradient run reuses the prepared graph and finishes without another long preparation.
     const again = await a.explain({ methods: ['gradient-x-input'] });
