@@ -215,6 +215,8 @@ const SESSION_OPTIONS = (): ort.InferenceSession.SessionOptions => ({
   graphOptimizationLevel: 'all',
   executionMode: 'sequential',
   intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || 0,
+  // Idle worker threads sleep instead of spinning, so the editor keeps its CPU between runs.
+  ...(process.env.PROMPTSCOPE_SPIN === '1' ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
 });
 
 /**
