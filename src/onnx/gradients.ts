@@ -34,8 +34,10 @@ export function appendGradients(g: Graph, req: GradientRequest): Map<string, str
 
   // Forward: values that depend differentiably on `wrt`.
   const live = new Set(req.wrt);
+  const stopped = (n: Node): boolean => n.outputs.some((o) => g.stopGradient.has(o));
   for (const n of forward) {
     if (n.domain === '' && NON_DIFFERENTIABLE_OPS.has(n.opType)) continue;
+    if (stopped(n)) continue;
     if (n.opType === 'Cast' && n.domain === '' && !isFloatType(n.attrs.to?.value as number)) continue;
     const isDiff = differentiableInputs(n);
     if (!n.inputs.some((x, i) => isDiff(i) && live.has(x))) continue;
@@ -48,7 +50,8 @@ export function appendGradients(g: Graph, req: GradientRequest): Map<string, str
   const needed = new Set(req.ys);
   for (let k = forward.length - 1; k >= 0; k--) {
     const n = forward[k];
-    if (n.outputs.some((o) => needed.has(o))) for (const i of n.inputs) needed.add(i);
+    // A stopped value's inputs need no gradient (so ops behind it, e.g. quantisers, need no rule).
+    if (n.outputs.some((o) => needed.has(o)) && !stopped(n)) for (const i of n.inputs) needed.add(i);
   }
   const active = forward.filter((n) => n.outputs.some((o) => live.has(o) && needed.has(o)));
   const missing = [...new Set(active.filter((n) => n.domain !== '' || !VJP_RULES[n.opType]).map(opKey))];

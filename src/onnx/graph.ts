@@ -87,6 +87,8 @@ export class Graph {
   /** Declared intermediate types from the model (may be stale after rewrites; used only as hints). */
   valueInfo = new Map<string, ValueInfo>();
   opsets = new Map<string, number>();
+  /** Values that differentiation treats as constants (straight-through rewrites); not serialised. */
+  stopGradient = new Set<string>();
   name = 'graph';
   private counter = 0;
   private modelMeta: Pick<ModelProto, 'producer_name' | 'producer_version' | 'metadata_props'> = {};

@@ -2,11 +2,22 @@
  * A causal-LM score needs the logits of a few target rows, not of every position. When the LM head is a
  * row-wise tail — MatMul by a constant matrix, constant bias Add, scalar Mul/Div, Cast/Identity, and Reshapes
  * that only merge or split leading axes — the target rows of the hidden states are selected first and the
- * tail is applied to [B, T, H] instead of [B, S, H]. Forward and backward of the head then cost T/S as much
+ * tail is applied to [B, T, H] instead of [B, S, H]. "Constant" includes values computed from constants only,
+ * such as a tied head stored as Transpose(word embeddings). Forward and backward of the head then cost T/S as much
  * (the head is usually the largest matrix in a small model).
  */
 import { Graph, Node } from './graph';
 import { inferShapes, Shape } from './shapeInference';
+
+/** True if `name` is an initializer or computed by nodes that read only constants (no graph input). */
+function isConstantExpr(g: Graph, name: string, seen = new Set<string>()): boolean {
+  if (g.constantValue(name) !== undefined) return true;
+  if (seen.has(name)) return false;
+  seen.add(name);
+  const p = g.producerOf(name);
+  if (!p || p.domain !== '' || p.inputs.length === 0) return false;
+  return p.inputs.every((x) => !x || isConstantExpr(g, x, seen));
+}
 
 const lastDim = (s: Shape | undefined): number | undefined => (s && typeof s[s.length - 1] === 'number' ? (s[s.length - 1] as number) : undefined);
 
@@ -22,7 +33,7 @@ export function headOnSelectedRows(g: Graph, logits: string, select: (hidden: st
     const n = g.producerOf(v);
     if (!n || n.domain !== '') return undefined;
     const others = n.inputs.filter((x, i) => i !== 0 && x);
-    const constOthers = others.every((x) => g.constantValue(x) !== undefined);
+    const constOthers = others.every((x) => isConstantExpr(g, x));
     const rank = (x: string): number | undefined => (g.constantDims(x) ?? info.shapes.get(x))?.length;
     let rowWise = false;
     if (n.opType === 'MatMul') rowWise = constOthers && rank(n.inputs[1]) === 2;

@@ -113,7 +113,7 @@ export const VJP_RULES: Record<string, VjpRule> = {
       const bc = c.g.constantNumbers(b);
       const bf = c.info.types.get(b) === DataType.FLOAT ? b : c.op('Cast', [b], { to: I(DataType.FLOAT) });
       const local = bc && bc.length === 1
-        ? (bc[0] === 2 ? c.mul(a, c.f32(2)) : c.mul(c.f32(bc[0]), c.op('Pow', [a, c.f32(bc[0] - 1)])))
+        ? (bc[0] === 2 ? c.mul(a, c.f32(2)) : bc[0] === 3 ? c.mul(c.mul(a, a), c.f32(3)) : c.mul(c.f32(bc[0]), c.op('Pow', [a, c.f32(bc[0] - 1)])))
         : c.mul(bf, c.op('Pow', [a, c.sub(bf, c.f32(1))]));
       ga = c.sumTo(c.mul(gy[0]!, local), a);
     }

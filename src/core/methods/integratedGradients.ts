@@ -67,7 +67,9 @@ export async function integratedGradients(
   const items = [gradientItem(req, x), gradientItem(req, x0)];
   for (let k = 0; k < steps; k++) {
     const a = (k + 0.5) / steps;
-    items.push(gradientItem(req, Float32Array.from(x0, (v, j) => v + a * delta[j])));
+    const xk = new Float32Array(x0.length);
+    for (let j = 0; j < xk.length; j++) xk[j] = x0[j] + a * delta[j];
+    items.push(gradientItem(req, xk));
   }
   const { values, calls } = await gradientsInBatches(backend, items, opts);
   // Average the path gradients in float64 so many steps do not lose precision.
