@@ -13,6 +13,7 @@ import { TokenHoverProvider } from './hoverProvider';
 import { LegendStatusBar } from './legendStatusBar';
 import { Disposable } from './lifecycle';
 import { PanelBridge } from './panelBridge';
+import { promptTextFor } from './promptText';
 import { pickExplainOptions, selectModel } from './quickPicks';
 import { ResultStore, type StoredResult } from './resultStore';
 import { StallMonitor } from './stallMonitor';
@@ -64,8 +65,20 @@ class Promptscope extends Disposable {
     cmd('promptscope.explainWith', async () => {
       const editor = this.activeEditorOrWarn();
       if (!editor) return;
+      // Take the text now: the cursor may move while the options are being chosen.
+      const prompt = promptTextFor(editor);
+      if ('problem' in prompt) {
+        void this.controller.inform('warning', prompt.problem);
+        return;
+      }
+      const version = editor.document.version;
       const choice = await pickExplainOptions(this.engine);
-      if (choice) await this.explainActive(choice);
+      if (!choice) return;
+      if (editor.document.isClosed || (editor.document.version !== version && editor.document.getText(prompt.range) !== prompt.text)) {
+        void this.controller.inform('info', 'Promptscope: the text changed while the options were being chosen. Run Explain Selection With… again.');
+        return;
+      }
+      await this.controller.explain(editor, { ...choice, explicit: { text: prompt.text, offset: prompt.offset } });
     });
     cmd('promptscope.clear', () => this.clear());
     cmd('promptscope.toggleTints', () => {

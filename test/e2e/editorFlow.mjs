@@ -186,7 +186,7 @@ export async function runEditorFlow(page, { theme, outDir, readmeShot, explainWi
   const hover = await hoverTint(page, theme);
   const hoverText = (await hover.innerText()).replace(/\u00a0/g, ' ');
   log(`[${theme}] hover: ${hoverText.replace(/\s+/g, ' ').slice(0, 240)}`);
-  assert.match(hoverText, /score [+-]?\d/);
+  assert.match(hoverText, /score [+\-−]?\d/);
   assert.match(hoverText, /rank \d+ of \d+/);
   assert.match(hoverText, /target/);
   assert.equal(await hover.locator('a[href], script, img').count(), 0, 'no links, scripts or images in the hover');
@@ -280,6 +280,7 @@ async function explainWithTwoMethods(page, { theme, editor, log }) {
   await page.keyboard.press('Enter'); // model: the default
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Next token' }).first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter'); // target: next token
+  // Moving the cursor right away must not change what is explained: the selection was taken at the start.
   await page.keyboard.press('ArrowDown');
 
   // The hover shows the first method's score and every method's value once the result is in.
@@ -288,9 +289,9 @@ async function explainWithTwoMethods(page, { theme, editor, log }) {
     await page.mouse.move(5, 5);
     const hover = await hoverTint(page, theme).catch(() => undefined);
     const text = hover ? (await hover.innerText()).replace(/\u00a0/g, ' ') : '';
-    if (/occlusion [+-]?\d.*·\s*integrated-gradients [+-]?\d/s.test(text)) {
+    if (/occlusion [+\-−]?\d.*·\s*integrated-gradients [+\-−]?\d/s.test(text)) {
       log(`[${theme}] hover after Explain With…: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
-      assert.match(text, /score [+-]?\d\S* \(occlusion\)/);
+      assert.match(text, /score [+\-−]?\d\S* \(occlusion\)/);
       return text;
     }
     const errors = await page.locator('.notifications-toasts .notification-toast', { hasText: 'Promptscope' }).allInnerTexts();
