@@ -53,7 +53,7 @@ function heatmap(text: string, groups: Group[], scores: number[]): string {
     s += paint(text.slice(g.start, g.end), scores[i], maxAbs);
     at = g.end;
   });
-  return s + text.slice(at) + '\x1b[0m';
+  return (s + text.slice(at).replace(/\n+$/, '')).replace(/\n/g, '\n  ');
 }
 
 /** Blend the scale colour towards white by strength; dark text on pale cells, white on strong ones. */
@@ -68,7 +68,7 @@ function paint(s: string, score: number, maxAbs: number): string {
 }
 
 function plainLine(text: string): string {
-  return '  ' + text.replace(/\n/g, '\n  ');
+  return '  ' + text.replace(/\n+$/, '').replace(/\n/g, '\n  ');
 }
 
 function topList(groups: Group[], scores: number[], k: number): string {
