@@ -40,7 +40,6 @@ async function tintBoxes(page) {
       const box = el.getBoundingClientRect();
       const under = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
       const text = under?.closest('.view-line') ? rgba(getComputedStyle(under).color) : undefined;
-      const style = getComputedStyle(el);
       out.push({
         sign,
         alpha: a,

@@ -3,7 +3,6 @@
  * batching, no padding, log-softmax in float64.
  */
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { explain } from '../../src/core/explain';
 import type { OcclusionBaseline, TargetSpec } from '../../src/core/request';

@@ -35,6 +35,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'promptscope-extension-suite', mocha);
   // Test files are bundled lazily: requiring them here registers their suites on the globals above.
+  /* eslint-disable @typescript-eslint/no-require-imports */
   require('./activation.test');
   require('./explain.test');
   require('./edits.test');
@@ -42,6 +43,7 @@ export function run(): Promise<void> {
   require('./cancel.test');
   require('./clear.test');
   require('./targets.test');
+  /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
   return new Promise((resolve, reject) => {
