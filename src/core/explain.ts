@@ -60,8 +60,9 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     throw new EngineError('empty-input', 'Nothing to explain: the text has no tokens besides special ones. Select the prompt text first.');
   }
   const ids = tokens.map((t) => t.id);
-  const plan = await resolveTarget(req.target, ids, runner, tokenizer, opts.signal);
+  // One pass gives both the top-5 list and the next-token (or predicted-class) target.
   const top = await runner.topTokens(ids, 5, opts.signal);
+  const plan = await resolveTarget(req.target, ids, runner, tokenizer, opts.signal, top);
   const labels = runner.info.labels;
   const predictions = top.map((t) => ({
     tokenId: t.tokenId,

@@ -5,7 +5,7 @@
  * the same plan, so methods never special-case target kinds.
  */
 import { EngineError } from './engineProtocol';
-import { throwIfAborted, type ForwardItem, type ModelRunner } from './modelRunner';
+import { throwIfAborted, type ForwardItem, type ModelRunner, type TopToken } from './modelRunner';
 import type { TargetSpec } from './request';
 import type { TargetRow } from './result';
 import type { PromptTokenizer } from './tokenizer';
@@ -61,7 +61,10 @@ export async function resolveTarget(
   runner: ModelRunner,
   tokenizer: PromptTokenizer,
   signal?: AbortSignal,
+  /** The model's top tokens for this prompt when the caller has them already (saves a forward pass). */
+  top?: readonly TopToken[],
 ): Promise<TargetPlan> {
+  const best = async () => top?.[0] ?? (await runner.topTokens(prompt, 1, signal))[0];
   const classifier = runner.info.kind === 'sequence-classifier';
   const labels = runner.info.labels ?? [];
   if (classifier) {
@@ -70,7 +73,7 @@ export async function resolveTarget(
       cls = labels.findIndex((l) => l.toLowerCase() === spec.label!.toLowerCase());
       if (cls < 0) throw new EngineError('bad-target', `Unknown label "${spec.label}". This model's labels are: ${labels.join(', ')}.`);
     } else if (spec.kind === 'class' || spec.kind === 'next-token') {
-      cls = (await runner.topTokens(prompt, 1, signal))[0].tokenId;
+      cls = (await best()).tokenId;
     } else {
       throw new EngineError('bad-target', `A classifier explains class labels, not "${spec.kind}" targets. Choose a label (--label) or the predicted class.`);
     }
@@ -92,8 +95,8 @@ export async function resolveTarget(
 
   switch (spec.kind) {
     case 'next-token': {
-      const top = (await runner.topTokens(prompt, 1, signal))[0];
-      return finish({ rows: [row(tokenizer.tokenText(top.tokenId), top.tokenId)], branches: [{ continuation: [], terms: [{ row: 0, offset: 0, tokenId: top.tokenId, weight: 1 }] }] });
+      const first = await best();
+      return finish({ rows: [row(tokenizer.tokenText(first.tokenId), first.tokenId)], branches: [{ continuation: [], terms: [{ row: 0, offset: 0, tokenId: first.tokenId, weight: 1 }] }] });
     }
     case 'token': {
       let id = spec.tokenId;
