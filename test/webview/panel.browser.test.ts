@@ -140,9 +140,14 @@ describe('saliency panel in Chromium', function () {
     assert.equal((await p.posted()).length, count);
     assert.match((await p.page.textContent('.control-error')) ?? '', /number of tokens/);
     // The host reports progress and failure.
+    // Messages reach the page asynchronously: wait for the status line to change before reading it.
+    const statusBecomes = (pattern: RegExp) =>
+      p.page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#status')?.textContent ?? ''), pattern.source, { timeout: 5000 });
     await p.send({ type: 'status', state: 'running' });
+    await statusBecomes(/Running/);
     assert.match((await p.page.textContent('#status')) ?? '', /Running/);
     await p.send({ type: 'status', state: 'error', message: 'The model could not be loaded: <b>x</b>' });
+    await statusBecomes(/could not be loaded/);
     assert.equal(await p.page.textContent('#status'), 'The model could not be loaded: <b>x</b>');
   });
 
