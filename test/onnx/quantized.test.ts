@@ -1,9 +1,11 @@
 /**
  * Quantised weights: DequantizeLinear folding, MatMulNBits dequantisation and straight-through dynamic
- * quantisation. Each case checks (1) the rewritten graph's forward value against onnxruntime on the quantised
- * graph, (2) an independently dequantised fp32 reference against the same, and (3) the gradient against
- * central differences of that reference. Tolerances: forward ≤ 1e-5 of max |y| (fp32 summation order);
- * straight-through forward ≤ 1e-6 (the quantised nodes themselves run); gradients ≤ 1e-3 relative.
+ * quantisation. Each case checks what the rewrite owns, on any CPU: (1) the rewritten forward against
+ * onnxruntime on the quantised graph — within the fp32 dot-product bound where the rewrite folds the weights,
+ * ≤ 1e-6 of max |y| where the quantised nodes themselves still run; (2) for folded weights, the rewritten
+ * forward against an exact float64 reference dequantised from the test's own integers, within the same bound;
+ * (3) the gradient against central differences of that exact reference (relative norm ≤ 1e-4). onnxruntime's
+ * integer kernels are never compared with a reference: their rounding and saturation differ by CPU.
  */
 import * as assert from 'node:assert';
 import { Graph, I } from '../../src/onnx/graph';
@@ -38,11 +40,20 @@ const int8 = (g: Graph, v: number[], dims: number[]): string => g.constTensor('q
 const uint8 = (g: Graph, v: number[], dims: number[]): string => g.constTensor('q', DataType.UINT8, dims, Uint8Array.from(v));
 const f32 = (g: Graph, v: number[] | Float32Array, dims: number[]): string => g.constTensor('w', DataType.FLOAT, dims, Float32Array.from(v));
 
-function expectClose(r: QuantCheck, forwardTol: number, referenceTol = 1e-5): void {
-  console.log(`      forward ${r.forwardErr.toExponential(1)}, reference ${r.referenceErr.toExponential(1)}, gradient ${r.gradErr.toExponential(1)}`);
-  assert.ok(r.forwardErr <= forwardTol, `forward differs from onnxruntime's quantised result by ${r.forwardErr.toExponential(2)}`);
-  assert.ok(r.referenceErr <= referenceTol, `reference differs from onnxruntime's quantised result by ${r.referenceErr.toExponential(2)}`);
-  assert.ok(r.gradErr < 1e-3, `gradient vs finite differences: ${r.gradErr.toExponential(2)}`);
+/** Folded weights: the rewrite runs fp32 MatMuls, so both forward checks are fp32 rounding bounds. */
+function expectFolded(r: QuantCheck): void {
+  console.log(`      forward ${r.forwardBoundRatio.toFixed(3)} and exact ${r.exactBoundRatio.toFixed(3)} of the fp32 bound, gradient ${r.gradErr.toExponential(1)}`);
+  assert.ok(r.forwardBoundRatio <= 1, `forward differs from onnxruntime's quantised result by ${r.forwardBoundRatio.toFixed(2)}× the fp32 bound (${r.forwardErr.toExponential(2)} of max |y|)`);
+  assert.ok(r.exactBoundRatio <= 1, `forward differs from the exact dequantised reference by ${r.exactBoundRatio.toFixed(2)}× the fp32 bound`);
+  assert.ok(r.gradErr < 1e-4, `gradient vs central differences of the exact reference: ${r.gradErr.toExponential(2)}`);
+}
+
+/** Straight-through: the quantised nodes run as they are, so the forward is onnxruntime's own kernels on both sides. */
+function expectStraightThrough(r: QuantCheck): void {
+  console.log(`      forward ${r.forwardErr.toExponential(1)}, gradient ${r.gradErr.toExponential(1)}`);
+  assert.strictEqual(r.counts.straightThrough, 1);
+  assert.ok(r.forwardErr <= 1e-6, `forward differs from onnxruntime's quantised result by ${r.forwardErr.toExponential(2)} of max |y|`);
+  assert.ok(r.gradErr < 1e-4, `gradient vs central differences of the exact dequantised reference: ${r.gradErr.toExponential(2)}`);
 }
 
 describe('quantised weights', () => {
@@ -53,11 +64,11 @@ describe('quantised weights', () => {
       const r = await checkQuantized({
         xDims: [2, 3, K],
         quantized: (g, x) => g.op('MatMul', [x, g.op('DequantizeLinear', [int8(g, q, [K, N]), g.scalarF32(s), g.constTensor('z', DataType.INT8, [], Int8Array.from([z]))])]),
-        reference: (g, x) => g.op('MatMul', [x, f32(g, q.map((v) => (v - z) * s), [K, N])]),
+        exact: { w: q.map((v) => (v - z) * s), k: K, n: N },
       });
       assert.strictEqual(r.counts.dequantizeLinear, 1);
       assert.ok(!r.ops.has('DequantizeLinear'));
-      expectClose(r, 1e-5);
+      expectFolded(r);
     });
 
     it('per axis (output columns), uint8 with zero points', async () => {
@@ -65,9 +76,9 @@ describe('quantised weights', () => {
       const r = await checkQuantized({
         xDims: [3, K],
         quantized: (g, x) => g.op('MatMul', [x, g.op('DequantizeLinear', [uint8(g, q, [K, N]), f32(g, s, [N]), uint8(g, z, [N])], { axis: I(1) })]),
-        reference: (g, x) => g.op('MatMul', [x, f32(g, q.map((v, i) => (v - z[i % N]) * s[i % N]), [K, N])]),
+        exact: { w: q.map((v, i) => (v - z[i % N]) * s[i % N]), k: K, n: N },
       });
-      expectClose(r, 1e-5);
+      expectFolded(r);
     });
 
     it('blocked along K (opset 21 block_size), int8 with zero points', async () => {
@@ -83,9 +94,9 @@ describe('quantised weights', () => {
         xDims: [2, K],
         opset: 21,
         quantized: (g, x) => g.op('MatMul', [x, g.op('DequantizeLinear', [int8(g, q, [K, N]), f32(g, s, [kb, N]), int8(g, z, [kb, N])], { axis: I(0), block_size: I(B) })]),
-        reference: (g, x) => g.op('MatMul', [x, f32(g, deq, [K, N])]),
+        exact: { w: deq, k: K, n: N },
       });
-      expectClose(r, 1e-5);
+      expectFolded(r);
     });
   });
 
@@ -93,7 +104,7 @@ describe('quantised weights', () => {
     /** 4-bit block-wise quantisation of Wᵀ ([N, K]) along K, packed two values per byte (low nibble first). */
     function nbits4(B: number, withZero: boolean) {
       const kb = Math.ceil(K / B), blob = B / 2;
-      const packed = new Uint8Array(N * kb * blob), s: number[] = [], z: number[] = [], deq = new Float32Array(K * N);
+      const packed = new Uint8Array(N * kb * blob), s: number[] = [], z: number[] = [], deq = new Float64Array(K * N);
       for (let n = 0; n < N; n++) for (let b = 0; b < kb; b++) {
         let mn = Infinity, mx = -Infinity;
         for (let k = b * B; k < Math.min(K, (b + 1) * B); k++) { mn = Math.min(mn, W[k * N + n]); mx = Math.max(mx, W[k * N + n]); }
@@ -124,11 +135,11 @@ describe('quantised weights', () => {
             return g.op('MatMulNBits', [x, g.constTensor('b', DataType.UINT8, [N, nb.kb, nb.blob], nb.packed), f32(g, nb.s, [N, nb.kb]), zp, '', f32(g, bias, [N])],
               { K: I(K), N: I(N), bits: I(4), block_size: I(B) }, 'com.microsoft');
           },
-          reference: (g, x) => g.op('Add', [g.op('MatMul', [x, f32(g, nb.deq, [K, N])]), f32(g, bias, [N])]),
+          exact: { w: nb.deq, k: K, n: N, bias },
         });
         assert.strictEqual(r.counts.matMulNBits, 1);
         assert.ok(!r.ops.has('MatMulNBits'));
-        expectClose(r, 1e-5);
+        expectFolded(r);
       });
     }
   });
@@ -136,7 +147,7 @@ describe('quantised weights', () => {
   describe('dynamic quantisation (straight-through gradient)', () => {
     const { q, s, z } = quantColumns(-127, 127, true);
     const deq = q.map((v, i) => (v - z[i % N]) * s[i % N]);
-    const reference = (g: Graph, x: string): string => g.op('MatMul', [x, f32(g, deq, [K, N])]);
+    const exact = { w: deq, k: K, n: N };
 
     it('DynamicQuantizeLinear + MatMulInteger + Cast + Mul(x_scale · w_scale)', async () => {
       const r = await checkQuantized({
@@ -146,23 +157,20 @@ describe('quantised weights', () => {
           const mi = g.op('MatMulInteger', [xq, int8(g, q, [K, N]), xz, int8(g, z, [N])]);
           return g.op('Mul', [g.op('Cast', [mi], { to: I(DataType.FLOAT) }), g.op('Mul', [xs, f32(g, s, [N])])]);
         },
-        reference,
+        exact,
         linearScore: true,
       });
-      assert.strictEqual(r.counts.straightThrough, 1);
-      // The quantised forward is kept bit for bit; the fp32 reference differs by the activation rounding.
-      expectClose(r, 1e-6, 0.05);
+      expectStraightThrough(r);
     });
 
     it('com.microsoft DynamicQuantizeMatMul', async () => {
       const r = await checkQuantized({
         xDims: [3, K],
         quantized: (g, x) => g.op('DynamicQuantizeMatMul', [x, int8(g, q, [K, N]), f32(g, s, [N]), int8(g, z, [N])], {}, 'com.microsoft'),
-        reference,
+        exact,
         linearScore: true,
       });
-      assert.strictEqual(r.counts.straightThrough, 1);
-      expectClose(r, 1e-6, 0.05);
+      expectStraightThrough(r);
     });
 
     it('com.microsoft MatMulIntegerToFloat after DynamicQuantizeLinear', async () => {
@@ -172,11 +180,10 @@ describe('quantised weights', () => {
           const [xq, xs, xz] = g.add('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
           return g.op('MatMulIntegerToFloat', [xq, int8(g, q, [K, N]), xs, f32(g, s, [N]), xz, int8(g, z, [N])], {}, 'com.microsoft');
         },
-        reference,
+        exact,
         linearScore: true,
       });
-      assert.strictEqual(r.counts.straightThrough, 1);
-      expectClose(r, 1e-6, 0.05);
+      expectStraightThrough(r);
     });
   });
 
