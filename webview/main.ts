@@ -19,7 +19,7 @@ import { loadState, postToHost, saveState } from './vscodeApi';
 import { renderDiagnostics } from './views/diagnostics';
 import { renderHeatmap } from './views/heatmap';
 import { renderMatrix } from './views/matrix';
-import { renderOutputRow } from './views/outputRow';
+import { renderOutputRow, renderRowScaleToggle } from './views/outputRow';
 import { renderPredictions } from './views/predictions';
 import { renderTopTokens } from './views/topTokens';
 
@@ -80,10 +80,22 @@ function renderStatus(): void {
 function renderHeader(vm: ViewModel): void {
   const r = vm.result;
   const rows = r.target.rows.length;
+  const doc = snapshot?.documentUri;
   header.replaceChildren(
+    ...(doc ? [h('span', { class: 'document', id: 'document-name', title: doc }, documentName(doc)), h('span', { class: 'muted' }, ' · ')] : []),
     h('span', { class: 'model', title: r.model.id }, r.model.id),
     h('span', { class: 'muted' }, ` · ${r.input.tokens.length} prompt tokens · ${rows} target${rows === 1 ? '' : 's'} · ${new Date(r.createdAt).toLocaleString()}`),
   );
+}
+
+/** The file name of a document URI (the untitled name for unsaved documents). */
+function documentName(uri: string): string {
+  const last = uri.replace(/[?#].*$/, '').split('/').filter(Boolean).at(-1) ?? uri;
+  try {
+    return decodeURIComponent(last.replace(/^untitled:/, ''));
+  } catch {
+    return last;
+  }
 }
 
 function render(): void {
@@ -101,7 +113,10 @@ function render(): void {
   root.classList.remove('empty');
   const vm = buildViewModel(snapshot.result, view);
   const onReveal = (g: number) => reveal(vm, g);
-  const onSelectRow = (row: number) => setView({ ...view, row });
+  const onSelectRow = (row: number) => {
+    setView({ ...view, row });
+    postToHost({ type: 'selectRow', row });
+  };
   renderHeader(vm);
   const target = vm.targetRow;
   const explaining = target
@@ -111,7 +126,8 @@ function render(): void {
     : h('p', { class: 'muted' }, 'This result has no target rows.');
   const parts: HTMLElement[] = [];
   if (hasContinuation(vm.result)) {
-    parts.push(section('Output tokens', 'outputs-section', h('p', { class: 'hint muted' }, 'Click a token to see its attribution over the prompt.'), renderOutputRow(vm, onSelectRow)));
+    parts.push(section('Output tokens', 'outputs-section', h('p', { class: 'hint muted' }, 'Click a token to see its attribution over the prompt (the editor tints follow).'), renderOutputRow(vm, onSelectRow),
+      renderRowScaleToggle(view.rowScale === 'per-row', (perRow) => setView({ ...view, rowScale: perRow ? 'per-row' : undefined }))));
   }
   parts.push(section('Prompt', 'prompt-section', explaining, renderHeatmap(vm, onReveal)));
   if (vm.result.target.rows.length > 1) parts.push(section('Source × target', 'matrix-section', renderMatrix(vm, onSelectRow)));

@@ -2,10 +2,11 @@
  * What the panel draws, derived from a result and the view settings. Pure: every render starts here, and
  * no score is recomputed — only summed over groups at coarser granularities.
  */
-import { aggregateScores, groupTokens, type Group } from '../src/core/aggregation';
+import { aggregateScores, type Group } from '../src/core/aggregation';
 import { maxAbsOf } from '../src/core/colourScale';
 import type { PanelView } from '../src/core/panelProtocol';
 import type { AttributionResult, MethodRun, TargetRow } from '../src/core/result';
+import { viewGroups } from '../src/core/viewUnits';
 
 export interface ViewModel {
   result: AttributionResult;
@@ -14,7 +15,7 @@ export interface ViewModel {
   row: number;
   targetRow: TargetRow | undefined;
   groups: Group[];
-  /** Scores of the selected row per group, and the scale they are coloured on. */
+  /** Scores of the selected row per group, and the scale they are coloured on (all rows' by default). */
   scores: number[];
   maxAbs: number;
   /** scores per target row per group, and one scale for the whole matrix. */
@@ -28,10 +29,11 @@ export function buildViewModel(result: AttributionResult, view: PanelView): View
   const run = result.runs.find((r) => r.method === view.method) ?? result.runs[0];
   const rows = result.target.rows;
   const row = Math.min(Math.max(view.row, 0), Math.max(rows.length - 1, 0));
-  const groups = groupTokens(result.input.text, result.input.tokens, view.granularity);
+  const groups = viewGroups(result.input.text, result.input.tokens, view.granularity);
   // Attributions are additive, so a word's score is the sum of its tokens' scores.
   const matrix = run ? run.scores.map((s) => aggregateScores(s, groups, 'sum')) : [];
   const scores = matrix[row] ?? groups.map(() => 0);
+  const matrixMaxAbs = maxAbsOf(matrix.flat());
   return {
     result,
     run,
@@ -39,9 +41,9 @@ export function buildViewModel(result: AttributionResult, view: PanelView): View
     targetRow: rows[row],
     groups,
     scores,
-    maxAbs: maxAbsOf(scores),
+    maxAbs: view.rowScale === 'per-row' ? maxAbsOf(scores) : matrixMaxAbs,
     matrix,
-    matrixMaxAbs: maxAbsOf(matrix.flat()),
+    matrixMaxAbs,
     totalAbs: scores.reduce((a, s) => a + (Number.isFinite(s) ? Math.abs(s) : 0), 0),
   };
 }

@@ -42,6 +42,8 @@ export interface PanelView {
   /** Target row shown (index into result.target.rows). */
   row: number;
   granularity: Granularity;
+  /** Colour each target row against its own maximum instead of one scale for all rows. */
+  rowScale?: 'per-row';
 }
 
 export interface RerunChange {
@@ -62,6 +64,8 @@ export type PanelToHost =
   /** Reveal [start, end) of result.input.text in the editor; tokenIndex is the first token of the chip. */
   | { type: 'reveal'; tokenIndex: number; start: number; end: number }
   | { type: 'rerun'; change: RerunChange }
+  /** The user picked an output token: the editor tints follow that target row. */
+  | { type: 'selectRow'; row: number }
   | { type: 'export'; format: ExportFormat; view: PanelView }
   /** The webview dropped a host message that failed validation. */
   | { type: 'rejected'; reason: string };
@@ -127,10 +131,11 @@ export function parseTargetSpec(v: unknown): TargetSpec | undefined {
 }
 
 export function parseView(v: unknown): PanelView | undefined {
-  if (!isObj(v) || !onlyKeys(v, ['method', 'row', 'granularity'])) return undefined;
+  if (!isObj(v) || !onlyKeys(v, ['method', 'row', 'granularity', 'rowScale'])) return undefined;
   if (v.method !== undefined && !isMethodName(v.method)) return undefined;
   if (!isIndex(v.row) || !isGranularity(v.granularity)) return undefined;
-  return { ...(v.method !== undefined && { method: v.method }), row: v.row, granularity: v.granularity };
+  if (v.rowScale !== undefined && v.rowScale !== 'per-row') return undefined;
+  return { ...(v.method !== undefined && { method: v.method }), row: v.row, granularity: v.granularity, ...(v.rowScale === 'per-row' && { rowScale: 'per-row' as const }) };
 }
 
 /**
@@ -226,6 +231,8 @@ export function parsePanelMessage(v: unknown): PanelToHost | undefined {
       return onlyKeys(v, ['type', 'tokenIndex', 'start', 'end']) && isIndex(v.tokenIndex) && isIndex(v.start) && isIndex(v.end) && v.start <= v.end
         ? { type: 'reveal', tokenIndex: v.tokenIndex, start: v.start, end: v.end }
         : undefined;
+    case 'selectRow':
+      return onlyKeys(v, ['type', 'row']) && isIndex(v.row) ? { type: 'selectRow', row: v.row } : undefined;
     case 'rerun': {
       if (!onlyKeys(v, ['type', 'change'])) return undefined;
       const change = parseRerunChange(v.change);

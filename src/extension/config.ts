@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import type { Granularity, TargetSpec } from '../core/request';
 
-import type { ColourScaleMode } from './tintModel';
-export type { ColourScaleMode };
+import type { ColourScaleMode, RowScaleMode } from './tintModel';
+export type { ColourScaleMode, RowScaleMode };
 export type DefaultTarget = 'next-token' | 'generate';
 
 export interface PromptscopeConfig {
@@ -13,6 +13,9 @@ export interface PromptscopeConfig {
   generateTokens: number;
   granularity: Granularity;
   colourScale: ColourScaleMode;
+  rowScale: RowScaleMode;
+  /** Keep whitespace at the end of a selection in the prompt (by default it is left out). */
+  keepTrailingWhitespace: boolean;
   opacity: number;
   maxTokens: number;
   maxTokensPerBatch: number;
@@ -29,6 +32,8 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     generateTokens: clampInt(c.get<number>('generateTokens', 5), 1, 64),
     granularity: c.get<Granularity>('granularity', 'token'),
     colourScale: c.get<ColourScaleMode>('colourScale', 'diverging'),
+    rowScale: c.get<RowScaleMode>('rowScale', 'shared') === 'per-row' ? 'per-row' : 'shared',
+    keepTrailingWhitespace: c.get<boolean>('keepTrailingWhitespace', false) === true,
     opacity: clamp(c.get<number>('opacity', 1), 0.05, 1),
     maxTokens: clampInt(c.get<number>('maxTokens', 512), 1, 1_000_000),
     maxTokensPerBatch: clampInt(c.get<number>('maxTokensPerBatch', 8192), 64, 10_000_000),
@@ -40,7 +45,7 @@ export function defaultTargetSpec(cfg: PromptscopeConfig): TargetSpec {
 }
 
 /** Settings that only change how an existing result looks (no re-run needed). */
-export const VIEW_SETTINGS = ['granularity', 'colourScale', 'opacity'].map((k) => `${SECTION}.${k}`);
+export const VIEW_SETTINGS = ['granularity', 'colourScale', 'rowScale', 'opacity'].map((k) => `${SECTION}.${k}`);
 
 function clamp(v: number, lo: number, hi: number): number {
   return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : hi;

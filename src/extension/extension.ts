@@ -51,6 +51,10 @@ class Promptscope extends Disposable {
       new ExplainController(this.engine, this.store, { onResult: (stored) => this.onResult(stored) }),
     );
     this.panel = this._register(new PanelBridge(context, this.store, (stored, change) => this.rerun(stored, change)));
+    this.panel.onRowChanged = (stored) => {
+      for (const ed of vscode.window.visibleTextEditors) if (ed.document.uri.toString() === stored.documentUri) this.renderer.renderEditor(ed, true);
+      this.legend.refresh();
+    };
     this.registerCommands();
     this.registerEvents();
     this._register(vscode.languages.registerHoverProvider('*', new TokenHoverProvider(this.store, this.renderer)));

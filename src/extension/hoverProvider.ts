@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { readConfig } from './config';
+import { showMarks } from '../core/viewUnits';
 import { formatPercent, formatScore, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
@@ -40,16 +41,25 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     md.supportThemeIcons = false;
 
     md.appendMarkdown('**Promptscope** — token ');
-    md.appendText(`“${visibleWhitespace(token.text)}”`);
+    md.appendText(`“${visibleWhitespace(showMarks(token.text))}”`);
     md.appendMarkdown(`\n\n`);
     md.appendText(
       `score ${formatScore(scores[live.index])} (${run.method}) · rank ${rank[live.index]} of ${count} · ` +
         `${formatPercent(share[live.index])} of total |attribution|`,
     );
     const cfg = readConfig();
+    const view = this.renderer.viewFor(stored);
+    const shade = view.shades[live.index];
     if (cfg.granularity !== 'token') {
-      const shade = this.renderer.viewFor(stored).shades[live.index];
       if (shade) md.appendText(`\n${cfg.granularity} score ${formatScore(shade.score)}`);
+    } else if (shade && view.groups[shade.group]?.tokens.length > 1) {
+      const n = view.groups[shade.group].tokens.length;
+      const script = view.groupShades[shade.group]?.wholeWordScript;
+      md.appendText(
+        script
+          ? `\n${script.replace(/_/g, ' ')} word tinted as one range of ${n} tokens (a tint boundary inside it would break how its letters join): summed score ${formatScore(shade.score)}`
+          : `\ntinted as one character with ${n - 1} more piece${n > 2 ? 's' : ''} that cover no character of their own: summed score ${formatScore(shade.score)}`,
+      );
     }
     md.appendMarkdown('\n\n');
     md.appendText(`target “${visibleWhitespace(row.text)}”`);

@@ -72,6 +72,16 @@ export class PanelBridge extends Disposable implements PanelHost {
     await this.rerunImpl(stored, change);
   }
 
+  selectRow(documentUri: string, resultCreatedAt: string, row: number): void {
+    const stored = this.store.get(documentUri);
+    if (!stored || stored.result.createdAt !== resultCreatedAt || row >= stored.result.target.rows.length) return;
+    stored.row = row;
+    this.onRowChanged?.(stored);
+  }
+
+  /** Called after the panel moved the shown target row (the extension repaints tints and the legend). */
+  onRowChanged: ((stored: StoredResult) => void) | undefined;
+
   revealToken(documentUri: string, start: number, end: number): void {
     void this.reveal(documentUri, start, end);
   }

@@ -8,6 +8,7 @@ import { readConfig } from './config';
 import { Disposable } from './lifecycle';
 import type { ResultStore, StoredResult } from './resultStore';
 import { bucketKey, TintPalette } from './tintPalette';
+import { paintRuns, type PaintItem } from '../core/tintRanges';
 import { tintView, type TintView } from './tintModel';
 
 export interface AppliedTint {
@@ -31,11 +32,21 @@ export function paintedSpan(text: string, start: number, end: number): [number, 
   return from < to ? [from, to] : [start, end];
 }
 
+/** A decoration range as painted (several tokens of one colour, or a whole word, share one). */
+export interface PaintedRange {
+  start: number;
+  end: number;
+  bucket: string;
+  tokenIndices: number[];
+}
+
 export class TintRenderer extends Disposable {
   private readonly palette = this._register(new TintPalette());
   private enabled = true;
   /** What was last painted per document URI (read by the test API and the legend). */
   readonly applied = new Map<string, AppliedTint[]>();
+  /** The decoration ranges last painted per document URI. */
+  readonly painted = new Map<string, PaintedRange[]>();
   private readonly viewCache = new WeakMap<StoredResult, { key: string; view: TintView }>();
   private readonly _onDidRender = this._register(new vscode.EventEmitter<string>());
   readonly onDidRender = this._onDidRender.event;
@@ -67,10 +78,10 @@ export class TintRenderer extends Disposable {
   /** The tint view (per-token shades) for a stored result under the current settings. */
   viewFor(stored: StoredResult): TintView {
     const cfg = readConfig();
-    const key = `${stored.run}|${stored.row}|${cfg.granularity}|${cfg.colourScale}`;
+    const key = `${stored.run}|${stored.row}|${cfg.granularity}|${cfg.colourScale}|${cfg.rowScale}`;
     const cached = this.viewCache.get(stored);
     if (cached && cached.key === key) return cached.view;
-    const view = tintView(stored.result, stored.run, stored.row, cfg.granularity, cfg.colourScale);
+    const view = tintView(stored.result, stored.run, stored.row, cfg.granularity, cfg.colourScale, cfg.rowScale);
     this.viewCache.set(stored, { key, view });
     return view;
   }
@@ -81,24 +92,47 @@ export class TintRenderer extends Disposable {
     const stored = this.store.get(uri);
     const byBucket = new Map<string, vscode.Range[]>();
     const applied: AppliedTint[] = [];
+    const painted: PaintedRange[] = [];
     if (stored && this.enabled) {
       const view = this.viewFor(stored);
       const doc = editor.document;
       const text = doc.getText();
-      for (const t of stored.tokens) {
-        const shade = view.shades[t.index];
-        if (!shade?.bucket) continue;
-        const key = bucketKey(shade.bucket);
-        let list = byBucket.get(key);
-        if (!list) byBucket.set(key, (list = []));
-        const [from, to] = paintedSpan(text, t.start, t.end);
-        list.push(new vscode.Range(doc.positionAt(from), doc.positionAt(to)));
-        applied.push({ start: t.start, end: t.end, bucket: key, tokenIndex: t.index });
+      const live = new Map(stored.tokens.map((t) => [t.index, t]));
+      const tokens = stored.result.input.tokens;
+      // One paint item per unit whose visible tokens are all still in place (an edit inside a unit voids it).
+      const items: (PaintItem & { tokens: number[] })[] = [];
+      view.groups.forEach((g, gi) => {
+        const members = g.tokens.filter((i) => !tokens[i].special && tokens[i].end > tokens[i].start);
+        const liveMembers = members.map((i) => live.get(i));
+        if (!members.length || liveMembers.some((t) => !t)) return;
+        const bucket = view.groupShades[gi].bucket;
+        items.push({
+          start: Math.min(...liveMembers.map((t) => t!.start)),
+          end: Math.max(...liveMembers.map((t) => t!.end)),
+          key: bucket && bucketKey(bucket),
+          tokens: members,
+        });
+      });
+      for (const run of paintRuns(text, items)) {
+        let list = byBucket.get(run.key);
+        if (!list) byBucket.set(run.key, (list = []));
+        list.push(new vscode.Range(doc.positionAt(run.start), doc.positionAt(run.end)));
+        const members = run.items.flatMap((i) => items[i].tokens);
+        painted.push({ start: run.start, end: run.end, bucket: run.key, tokenIndices: members });
+        for (const i of members) {
+          const t = live.get(i)!;
+          applied.push({ start: t.start, end: t.end, bucket: run.key, tokenIndex: i });
+        }
       }
     }
     for (const [key, type] of this.palette.entries()) editor.setDecorations(type, byBucket.get(key) ?? []);
-    if (stored && this.enabled) this.applied.set(uri, applied);
-    else this.applied.delete(uri);
+    if (stored && this.enabled) {
+      this.applied.set(uri, applied);
+      this.painted.set(uri, painted);
+    } else {
+      this.applied.delete(uri);
+      this.painted.delete(uri);
+    }
     this._onDidRender.fire(uri);
   }
 
@@ -108,5 +142,6 @@ export class TintRenderer extends Disposable {
       if (editor.document.uri.toString() === uri) this.renderEditor(editor, true);
     }
     this.applied.delete(uri);
+    this.painted.delete(uri);
   }
 }

@@ -21,6 +21,9 @@ export function tint(el: HTMLElement, score: number, maxAbs: number): void {
 export function renderHeatmap(vm: ViewModel, onReveal: (group: number) => void): HTMLElement {
   const prompt = h('div', { class: 'heatmap', attrs: { 'aria-label': 'Prompt tokens by attribution' } });
   vm.groups.forEach((g, i) => {
+    // Text between units (the spaces a WordPiece tokenizer drops) comes from the input itself.
+    const gap = i > 0 ? vm.result.input.text.slice(vm.groups[i - 1].end, g.start) : '';
+    if (gap) prompt.appendChild(h('span', { class: 'gap' }, gap));
     const chip = h('span', { class: 'chip', title: chipTitle(g.text, vm.scores[i], vm.totalAbs, g.tokens.length) });
     chip.dataset.index = String(i);
     chip.dataset.start = String(g.start);

@@ -3,10 +3,11 @@
  * one colour scale so rows can be compared. Clicking a row selects it.
  */
 import { scoreRgba } from '../../src/core/colourScale';
+import { showMarks } from '../../src/core/viewUnits';
 import { formatScore, h } from '../dom';
 import type { ViewModel } from '../viewModel';
 
-const visible = (t: string) => t.replace(/\r?\n/g, '↵').replace(/\t/g, '→').replace(/ /g, '·');
+const visible = (t: string) => showMarks(t).replace(/\r?\n/g, '↵').replace(/\t/g, '→').replace(/ /g, '·');
 
 export function renderMatrix(vm: ViewModel, onSelect: (row: number) => void): HTMLElement {
   const grid = h('div', { class: 'matrix', attrs: { role: 'grid', 'aria-label': 'Source by target attribution matrix' } });

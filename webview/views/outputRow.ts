@@ -21,3 +21,11 @@ export function renderOutputRow(vm: ViewModel, onSelect: (row: number) => void):
   });
   return row;
 }
+
+/** One colour scale for all rows (the default, so rows compare) or each row against its own maximum. */
+export function renderRowScaleToggle(perRow: boolean, onChange: (perRow: boolean) => void): HTMLElement {
+  const box = h('input', { id: 'row-scale', attrs: { type: 'checkbox' } }) as HTMLInputElement;
+  box.checked = perRow;
+  box.addEventListener('change', () => onChange(box.checked));
+  return h('label', { class: 'row-scale muted' }, box, ' Colour each output token on its own scale');
+}

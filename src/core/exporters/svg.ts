@@ -3,10 +3,11 @@
  * targets — a source × target matrix. A pure function of a result; every piece of text in it is user or
  * model data and is escaped (and stripped of characters XML cannot carry).
  */
-import { aggregateScores, groupTokens, type Group } from '../aggregation';
+import { aggregateScores, type Group } from '../aggregation';
 import { maxAbsOf, scoreRgba, SCALE_ENDS } from '../colourScale';
 import type { Granularity } from '../request';
 import type { AttributionResult, MethodRun } from '../result';
+import { showMarks, viewGroups } from '../viewUnits';
 
 export interface SvgOptions {
   /** Method of the run to draw (default: the first run). */
@@ -17,6 +18,8 @@ export interface SvgOptions {
   /** Total width in px (default 800). */
   width?: number;
   fontSize?: number;
+  /** Colour the row against its own maximum instead of one scale for all target rows. */
+  rowScale?: 'shared' | 'per-row';
   /** Draw the source × target matrix when there are several target rows (default true). */
   matrix?: boolean;
 }
@@ -34,7 +37,7 @@ export function escapeXml(text: string): string {
 
 /** Token text with whitespace made visible (the SVG has no other way to show it). */
 function visible(text: string): string {
-  return text.replace(/\r?\n/g, '↵').replace(/\t/g, '→').replace(/ /g, '·');
+  return showMarks(text).replace(/\r?\n/g, '↵').replace(/\t/g, '→').replace(/ /g, '·');
 }
 
 /** Width of text in em for a monospace font; wide (CJK, emoji) characters count double. */
@@ -54,10 +57,10 @@ export function toSvg(result: AttributionResult, opts: SvgOptions = {}): string 
   const run: MethodRun | undefined = result.runs.find((r) => r.method === opts.method) ?? result.runs[0];
   const rowCount = result.target.rows.length;
   const row = Math.min(Math.max(opts.row ?? 0, 0), Math.max(rowCount - 1, 0));
-  const groups: Group[] = groupTokens(result.input.text, result.input.tokens, opts.granularity ?? 'token');
+  const groups: Group[] = viewGroups(result.input.text, result.input.tokens, opts.granularity ?? 'token');
   const matrix = run ? run.scores.map((s) => aggregateScores(s, groups, 'sum')) : [];
   const scores = matrix[row] ?? groups.map(() => 0);
-  const maxAbs = maxAbsOf(scores);
+  const maxAbs = opts.rowScale === 'per-row' ? maxAbsOf(scores) : maxAbsOf(matrix.flat());
   const out: string[] = [];
 
   const targetRow = result.target.rows[row];
@@ -72,6 +75,14 @@ export function toSvg(result: AttributionResult, opts: SvgOptions = {}): string 
   let top = y + 4;
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i];
+    // Text between units (spaces a WordPiece tokenizer drops) is drawn as the advance it takes.
+    const gap = i > 0 ? result.input.text.slice(groups[i - 1].end, g.start) : '';
+    if (/\n/.test(gap)) {
+      x = pad;
+      top += lineH;
+    } else if (gap) {
+      x += Math.ceil(emWidth(gap) * fs);
+    }
     const shown = visible(g.text);
     const w = Math.max(Math.ceil(emWidth(shown) * fs) + 6, 8);
     if (x + w > width - pad && x > pad) {

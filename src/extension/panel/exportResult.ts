@@ -26,7 +26,7 @@ export function exportContent(format: ExportFormat, snapshot: PanelSnapshot, vie
     case 'html':
       return toHtml(r);
     case 'svg':
-      return toSvg(r, { method: view.method, row: view.row, granularity: view.granularity });
+      return toSvg(r, { method: view.method, row: view.row, granularity: view.granularity, rowScale: view.rowScale });
   }
 }
 

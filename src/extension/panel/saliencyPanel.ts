@@ -21,6 +21,8 @@ import { renderPanelHtml } from './panelHtml';
 export interface PanelHost {
   rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity }): Promise<void>;
   revealToken(documentUri: string, start: number, end: number): void;
+  /** Show target row `row` of the result of `documentUri` in the editor tints. */
+  selectRow?(documentUri: string, resultCreatedAt: string, row: number): void;
   current(): { documentUri: string; result: AttributionResult; offset: number } | undefined;
 }
 
@@ -153,6 +155,11 @@ export class SaliencyPanel implements SaliencyPanelController {
         const snap = this.snapshot;
         const range = snap ? revealRange(snap, msg) : undefined;
         if (snap?.documentUri && range) this.host.revealToken(snap.documentUri, range.start, range.end);
+        return;
+      }
+      case 'selectRow': {
+        const snap = this.snapshot;
+        if (snap?.documentUri && msg.row < snap.result.target.rows.length) this.host.selectRow?.(snap.documentUri, snap.result.createdAt, msg.row);
         return;
       }
       case 'rerun':
