@@ -51,7 +51,7 @@ export async function loadModel(model: string | undefined): Promise<LoadedModel>
   if (folder.kind === 'sequence-classifier' && (!labels || labels.length === 0)) {
     throw new EngineError('unsupported-model', `The classifier in ${folder.dir} has no id2label in config.json. Add the label names there.`);
   }
-  const runner = await OnnxRunner.create(info, folder.onnxPath, special.pad ?? special.eos ?? 0, cfg);
+  const runner = await OnnxRunner.create(info, folder.onnxPath, special.pad ?? special.eos ?? 0, cfg, folder.genai?.pastTemplates);
   const spaceIds = tokenizer.encodeContinuation(' ');
   return { folder, runner, tokenizer, special, spaceId: spaceIds.length === 1 ? spaceIds[0] : undefined };
 }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../core/engineProtocol';
 import type { ModelKind } from '../core/modelRunner';
+import { GENAI_CONFIG, readGenaiConfig, type GenaiModel } from './genaiConfig';
 
 export const DEFAULT_MODEL = 'promptscope-tiny-lm';
 
@@ -16,6 +17,8 @@ export interface ModelFolder {
   config: Record<string, unknown>;
   kind: ModelKind;
   architecture: string;
+  /** Set for onnxruntime-genai folders (genai_config.json, no config.json). */
+  genai?: GenaiModel;
 }
 
 const CAUSAL_TYPES = new Set(['gpt2', 'llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma', 'gemma2', 'smollm3', 'gpt_neox', 'olmo']);
@@ -61,22 +64,23 @@ export function resolveModelFolder(model: string | undefined): ModelFolder {
     throw new EngineError('model-load', `Model folder not found: ${dir}. Check the path in promptscope.model (or --model).`);
   }
   const configPath = path.join(dir, 'config.json');
-  if (!fs.existsSync(configPath)) {
+  const genai = !fs.existsSync(configPath) && fs.existsSync(path.join(dir, GENAI_CONFIG)) ? readGenaiConfig(dir) : undefined;
+  if (!genai && !fs.existsSync(configPath)) {
     throw new EngineError(
       'model-load',
-      `${dir} is not a model folder: config.json is missing. Point to a folder in Hugging Face layout (config.json, tokenizer.json, onnx/model.onnx).`,
+      `${dir} is not a model folder: config.json is missing (and so is onnxruntime-genai's ${GENAI_CONFIG}). Point to a folder in Hugging Face layout (config.json, tokenizer.json, onnx/model.onnx) or an onnxruntime-genai folder.`,
     );
   }
   let config: Record<string, unknown>;
   try {
-    config = JSON.parse(fs.readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    config = genai ? genai.config : (JSON.parse(fs.readFileSync(configPath, 'utf8')) as Record<string, unknown>);
   } catch (err) {
     throw new EngineError('model-load', `config.json in ${dir} is not valid JSON (${(err as Error).message}). Restore the file from the model's source.`);
   }
   if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) {
     throw new EngineError('model-load', `tokenizer.json is missing in ${dir}. Export the tokenizer with the model (tokenizer.save_pretrained).`);
   }
-  const onnxPath = ['onnx/model.onnx', 'model.onnx'].map((p) => path.join(dir, p)).find((p) => fs.existsSync(p));
+  const onnxPath = genai?.onnxPath ?? ['onnx/model.onnx', 'model.onnx'].map((p) => path.join(dir, p)).find((p) => fs.existsSync(p));
   if (!onnxPath) {
     throw new EngineError('model-load', `No ONNX model in ${dir}: expected onnx/model.onnx or model.onnx. Export the model to ONNX first (for example with optimum-cli export onnx).`);
   }
@@ -93,5 +97,5 @@ export function resolveModelFolder(model: string | undefined): ModelFolder {
       `Unsupported architecture "${architecture || 'unknown'}" in ${dir}. Promptscope explains decoder language models (GPT-2, Llama, Qwen, SmolLM, Mistral…) and BERT-style sequence classifiers.`,
     );
   }
-  return { id, dir, onnxPath, config, kind, architecture };
+  return { id, dir, onnxPath, config, kind, architecture, genai };
 }

@@ -7,6 +7,8 @@ import { EngineError } from '../core/engineProtocol';
 import { LOGIT_ROWS_INPUT, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
 import { loadModel as loadOnnx } from '../onnx/modelFile';
 import { encodeModel } from '../onnx/onnxProto';
+import { findPastInputs, pastDims, type PastInput, type PastNameTemplates } from './decoderSignature';
+import { conformIntFeeds, emptyFloatTensor, floatData } from './tensorDecoding';
 import {
   throwIfAborted,
   type ForwardItem,
@@ -18,12 +20,17 @@ import {
 } from '../core/modelRunner';
 
 export interface DecoderCacheShape {
-  /** Names of past-key-value inputs with their [heads, headDim] (fed with past length 0). */
-  pastInputs: { name: string; heads: number; headDim: number; type: 'float32' | 'float16' }[];
+  /** Past-key-value inputs with their [heads, headDim] and element type (fed with past length 0). */
+  pastInputs: PastInput[];
 }
 
 export class OnnxRunner implements ModelRunner {
   forwardCount = 0;
+  /**
+   * Some exports (onnxruntime-genai's builder) accept a past only for one new token at a time; the first
+   * failing run with a reused prefix turns reuse off for the session and is retried without it.
+   */
+  private prefixReuse = true;
   gradients?: GradientBackend;
   private readonly inputNames: Set<string>;
 
@@ -38,7 +45,7 @@ export class OnnxRunner implements ModelRunner {
     this.inputNames = new Set(session.inputNames);
   }
 
-  static async create(info: ModelInfo, onnxPath: string, padId: number, config: Record<string, unknown>): Promise<OnnxRunner> {
+  static async create(info: ModelInfo, onnxPath: string, padId: number, config: Record<string, unknown>, pastTemplates?: PastNameTemplates): Promise<OnnxRunner> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnxPath, SESSION_OPTIONS());
@@ -48,17 +55,7 @@ export class OnnxRunner implements ModelRunner {
         `The ONNX file ${onnxPath} could not be loaded (${firstLine(err)}). It may be corrupt or truncated: export or download it again.`,
       );
     }
-    const meta = new Map((session.inputMetadata ?? []).map((m) => [m.name, m]));
-    const pastInputs = session.inputNames
-      .filter((n) => /^past_key_values\.\d+\.(key|value)$/.test(n) && session.outputNames.includes(presentName(n)))
-      .map((name) => {
-        const m = meta.get(name) as { type?: string; shape?: (number | string)[] } | undefined;
-        const shape = pastShape(config);
-        // Prefer the graph's own static head sizes over the config's.
-        if (m?.shape && typeof m.shape[1] === 'number') shape.heads = m.shape[1];
-        if (m?.shape && typeof m.shape[3] === 'number') shape.headDim = m.shape[3];
-        return { name, ...shape, type: m?.type === 'float16' ? ('float16' as const) : ('float32' as const) };
-      });
+    const pastInputs = findPastInputs(session, pastShape(config), pastTemplates);
     if (info.kind === 'causal-lm' && session.inputNames.some((n) => n.startsWith('past')) && pastInputs.length === 0) {
       throw new EngineError('unsupported-model', `${onnxPath} has past-key inputs Promptscope does not recognise. Export it with the Hugging Face decoder signature (past_key_values.N.key/value → present.N.key/value).`);
     }
@@ -114,7 +111,8 @@ export class OnnxRunner implements ModelRunner {
    */
   private async run(items: ForwardItem[]): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }> {
     const batch = items.length;
-    const prefix = this.reusablePrefix(items);
+    for (const it of items) for (const id of it.inputIds) if (id >= this.info.vocabSize) throw outOfVocabulary(id, this.info);
+    const prefix = this.prefixReuse ? this.reusablePrefix(items) : 0;
     const past = prefix > 0 ? await this.prefixKeysValues(items[0].inputIds.slice(0, prefix)) : undefined;
     const width = Math.max(...items.map((i) => i.inputIds.length)) - prefix;
     const ids = new BigInt64Array(batch * width);
@@ -146,8 +144,8 @@ export class OnnxRunner implements ModelRunner {
     for (const p of this.cache.pastInputs) {
       const one = past?.get(p.name);
       feeds[p.name] = one
-        ? new ort.Tensor(p.type, tile(one, batch), [batch, p.heads, prefix, p.headDim])
-        : new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [batch, p.heads, 0, p.headDim]);
+        ? new ort.Tensor(p.type as 'float32', tile(one, batch), [batch, p.heads, prefix, p.headDim])
+        : emptyFloatTensor(p.type, pastDims(p, batch, 0));
     }
     let rows: number[][] | undefined;
     if (this.rowSelect) {
@@ -160,11 +158,18 @@ export class OnnxRunner implements ModelRunner {
       feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', data, [batch, R]);
     }
     const outName = this.rowSelect ? ROW_LOGITS_OUTPUT : 'logits';
-    const out = await this.session.run(feeds, [outName]);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(conformIntFeeds(this.session, feeds), [outName], prefix > 0 ? QUIET_RUN : {});
+    } catch (err) {
+      if (prefix === 0) throw err;
+      this.prefixReuse = false;
+      return this.run(items);
+    }
     this.forwardCount += batch;
     const t = out[outName];
     const vocab = t.dims[t.dims.length - 1];
-    const logits = t.data as Float32Array;
+    const logits = floatData(t);
     for (const k of Object.keys(out)) if (k !== outName) out[k].dispose?.();
     let rowOf: (b: number, position: number) => number;
     if (this.info.kind !== 'causal-lm') rowOf = (b) => b * vocab;
@@ -178,6 +183,8 @@ export class OnnxRunner implements ModelRunner {
   /** Length of the prefix all items share unmasked at default positions, if worth reusing (else 0). */
   private reusablePrefix(items: ForwardItem[]): number {
     if (this.info.kind !== 'causal-lm' || this.cache.pastInputs.length === 0 || items.length < 2) return 0;
+    // A stacked cache ([2, batch, …]) would need tiling along its second axis; such exports are rare and small.
+    if (this.cache.pastInputs.some((p) => p.stacked)) return 0;
     const first = items[0].inputIds;
     let limit = Math.min(...items.map((i) => i.inputIds.length)) - 1;
     for (const item of items) for (const q of item.queries) limit = Math.min(limit, q.position);
@@ -199,12 +206,13 @@ export class OnnxRunner implements ModelRunner {
     const feeds: Record<string, ort.Tensor> = { input_ids: one((t) => prefixIds[t]) };
     if (this.inputNames.has('attention_mask')) feeds.attention_mask = one(() => 1);
     if (this.inputNames.has('position_ids')) feeds.position_ids = one((t) => t);
-    for (const p of this.cache.pastInputs) feeds[p.name] = new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, p.heads, 0, p.headDim]);
+    for (const p of this.cache.pastInputs) feeds[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
     if (this.rowSelect) feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.from([BigInt(n - 1)]), [1, 1]);
-    const names = this.cache.pastInputs.map((p) => presentName(p.name));
-    const out = await this.session.run(feeds, names);
+    const names = this.cache.pastInputs.map((p) => p.present);
+    const out = await this.session.run(conformIntFeeds(this.session, feeds), names);
     this.forwardCount += 1;
-    const values = new Map(this.cache.pastInputs.map((p) => [p.name, out[presentName(p.name)].data as Float32Array | Uint16Array]));
+    // Kept in the session's own element type (fp16 bits stay bits): they are fed straight back.
+    const values = new Map(this.cache.pastInputs.map((p) => [p.name, out[p.present].data as Float32Array | Uint16Array]));
     this.prefixCache = { key, values };
     return values;
   }
@@ -239,15 +247,15 @@ async function rowSelectingSession(onnxPath: string, original: ort.InferenceSess
     const f: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids), [1, n]), ...extra };
     if (original.inputNames.includes('attention_mask')) f.attention_mask = new ort.Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, n]);
     if (original.inputNames.includes('position_ids')) f.position_ids = new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 3n, 4n]), [1, n]);
-    for (const p of pastInputs) f[p.name] = new ort.Tensor(p.type, p.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, p.heads, 0, p.headDim]);
-    return f;
+    for (const p of pastInputs) f[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
+    return conformIntFeeds(original, f);
   };
   try {
     const full = (await original.run(feeds({}), ['logits'])).logits;
     const part = (await rows.run(feeds({ [LOGIT_ROWS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([4n, 1n]), [1, 2]) }), [ROW_LOGITS_OUTPUT]))[ROW_LOGITS_OUTPUT];
     const V = full.dims[2];
-    const a = full.data as Float32Array;
-    const b = part.data as Float32Array;
+    const a = floatData(full);
+    const b = floatData(part);
     for (const [j, pos] of [4, 1].entries()) {
       for (let v = 0; v < V; v++) if (Math.abs(a[pos * V + v] - b[j * V + v]) > 1e-3 * (1 + Math.abs(a[pos * V + v]))) throw new Error('mismatch');
     }
@@ -258,12 +266,11 @@ async function rowSelectingSession(onnxPath: string, original: ort.InferenceSess
   }
 }
 
+/** A run that may fail by design (the prefix probe above) does not print onnxruntime's error log. */
+const QUIET_RUN: ort.InferenceSession.RunOptions = { logSeverityLevel: 4 };
+
 /** Shorter shared prefixes cost more to set up than they save. */
 const MIN_REUSED_PREFIX = 4;
-
-function presentName(pastName: string): string {
-  return pastName.replace(/^past_key_values\./, 'present.');
-}
 
 function tile<T extends Float32Array | Uint16Array>(one: T, times: number): T {
   const out = new (one.constructor as new (n: number) => T)(one.length * times);
@@ -286,6 +293,14 @@ function pastShape(config: Record<string, unknown>): { heads: number; headDim: n
   const hidden = num('n_embd') ?? num('hidden_size') ?? 0;
   const headDim = num('head_dim') ?? Math.floor(hidden / attnHeads);
   return { heads, headDim };
+}
+
+/** A tokenizer that does not belong to the model yields ids past its embedding table. */
+function outOfVocabulary(id: number, info: ModelInfo): EngineError {
+  return new EngineError(
+    'unsupported-model',
+    `The prompt has token id ${id}, but the model's vocabulary has only ${info.vocabSize} entries: the tokenizer in ${info.id} does not match its ONNX model. Use the tokenizer.json exported with the model.`,
+  );
 }
 
 function firstLine(err: unknown): string {
