@@ -48,9 +48,14 @@ def main():
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--steps2", type=int, default=250)
     ap.add_argument("--out", default=os.path.join(ROOT, NAME))
+    ap.add_argument("--train-seed", type=int, default=0,
+                    help="0: the bundled model; k > 0: a seed variant (same tokenizer, data and recipe; other "
+                         "initialisation and data order), written compactly to --out")
     args = ap.parse_args()
     t0 = time.time()
     setup(SEED)
+    variant = args.train_seed
+    shift = 1000 * variant  # seeds of everything that training draws; 0 keeps the bundled model's seeds
 
     docs = corpus.load_documents(3_000_000)
     heldout, train_sample = lm_tasks.heldout_and_train_sampler(SEED, HELDOUT_PER_TASK)
@@ -79,6 +84,8 @@ def main():
     stream = torch.tensor(stream, dtype=torch.long)
     print(f"corpus tokens: {len(stream)}", flush=True)
 
+    if variant:
+        torch.manual_seed(SEED + shift)
     model = GPT2LMHeadModel(CFG)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"parameters: {n_params}", flush=True)
@@ -162,18 +169,18 @@ def main():
 
     # Phase 1: all task families at their default mix. Its result is cached (same seeds -> same weights),
     # so a rebuild that changes only phase 2 does not repeat it; delete models/build/.cache to redo it.
-    phase1_cache = os.path.join(CACHE, f"lm_phase1_{args.steps}.pt")
+    phase1_cache = os.path.join(CACHE, f"lm_phase1_{args.steps}{f'_seed{variant}' if variant else ''}.pt")
     train_seconds = 0.0
     if os.path.exists(phase1_cache):
         model.load_state_dict(torch.load(phase1_cache))
         print(f"phase 1 loaded from {phase1_cache}", flush=True)
         train_seconds += PHASE1_SECONDS.get(args.steps, 0)
     else:
-        train_seconds += train_phase(args.steps, 2e-3, min(40, args.steps // 10), SEED + 11, None)
+        train_seconds += train_phase(args.steps, 2e-3, min(40, args.steps // 10), SEED + 11 + shift, None)
         torch.save(model.state_dict(), phase1_cache)
     # Phase 2: more weight on the families learned last (copying names and words, instructions, opposites).
     if args.steps2:
-        train_seconds += train_phase(args.steps2, 1e-3, min(20, args.steps2 // 10), SEED + 21, PHASE2_WEIGHTS)
+        train_seconds += train_phase(args.steps2, 1e-3, min(20, args.steps2 // 10), SEED + 21 + shift, PHASE2_WEIGHTS)
 
     # ---- held-out evaluation (greedy, no cache)
     @torch.no_grad()
@@ -210,6 +217,7 @@ def main():
         "parameters": n_params,
         "train_steps": args.steps + args.steps2,
         "train_seconds": round(train_seconds),
+        "train_seed": variant,
         "corpus_tokens": int(len(stream)),
         "corpus_chars": sum(map(len, docs)),
         "corpus_documents": len(docs),
@@ -237,9 +245,13 @@ def main():
                {"bos_token_id": eos, "eos_token_id": eos, "pad_token_id": eos, "do_sample": False,
                 "max_new_tokens": 20})
     bpe.write_tokenizer(out, vocab, merges, CFG["n_positions"])
-    write_jsonl(os.path.join(out, "eval", "heldout.jsonl"), rows)
     write_json(os.path.join(out, "eval", "metrics.json"), metrics)
     export_onnx(model, os.path.join(out, "onnx", "model.onnx"))
+    if variant:
+        onnx_util.store_weights_fp16(os.path.join(out, "onnx", "model.onnx"))
+        print(f"seed variant {variant} done in {time.time() - t0:.0f}s", flush=True)
+        return
+    write_jsonl(os.path.join(out, "eval", "heldout.jsonl"), rows)
     write_reference(model, tok, os.path.join(out, "reference", "reference.json"))
     torch.save(model.state_dict(), os.path.join(CACHE, "lm_state_dict.pt"))
     print(f"done in {time.time() - t0:.0f}s", flush=True)

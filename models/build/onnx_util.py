@@ -28,3 +28,23 @@ def untie_folded_transposes(path, weight_name):
                 n.input[k] = renames[name]
     onnx.checker.check_model(m)
     onnx.save(m, path)
+
+
+def store_weights_fp16(path, min_elements=1024):
+    """Seed variants are stored compactly: every large float32 weight becomes a float16 initializer read
+    through Cast(to=float), so the file is half the size while all arithmetic stays in float32."""
+    m = onnx.load(path)
+    g = m.graph
+    casts = []
+    for init in g.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT or int(np.prod(init.dims)) < min_elements:
+            continue
+        w = numpy_helper.to_array(init)
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(w.astype(np.float16), name + ".fp16"))
+        casts.append(helper.make_node("Cast", [name + ".fp16"], [name], to=onnx.TensorProto.FLOAT,
+                                      name=name + ".to_float"))
+    for n in reversed(casts):
+        g.node.insert(0, n)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)

@@ -17,6 +17,8 @@ export interface CliOptions {
   truncate: boolean;
   params: MethodParams;
   color?: boolean;
+  /** Faithfulness and agreement figures (on unless --no-trust). */
+  trust: boolean;
 }
 
 export class UsageError extends Error {}
@@ -50,13 +52,14 @@ Options:
   --html FILE            write a self-contained HTML heatmap
   --csv FILE             write scores as CSV
   --color / --no-color   force or disable terminal colours
+  --no-trust             skip the faithfulness figures (comprehensiveness / sufficiency vs random, agreement)
   --list-methods         list methods and exit
   --list-models          list bundled models and exit
   -h, --help             show this help
 `;
 
 export function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { methods: ['occlusion'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {} };
+  const o: CliOptions = { methods: ['occlusion'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {}, trust: true };
   const positional: string[] = [];
   const targets: TargetSpec[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -125,6 +128,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--csv': o.csv = value(); break;
       case '--color': case '--colour': o.color = true; break;
       case '--no-color': case '--no-colour': o.color = false; break;
+      case '--no-trust': o.trust = false; break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`Unknown option ${a}. Run promptscope --help for the options.`);
         positional.push(a);

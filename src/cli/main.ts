@@ -34,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', () => controller.abort());
   const model = await loadModel(opts.model);
   if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients)) await ensureGradients(model);
+  // Soft-NC / Soft-NS need the embeddings-input path; without it the other figures still come.
+  else if (opts.trust) await ensureGradients(model).catch(() => undefined);
   const progress = process.stderr.isTTY && !opts.json
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;
@@ -47,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       maxTokens: opts.maxTokens,
       maxTokensPerBatch: opts.batchTokens,
       truncateFromStart: opts.truncate,
+      trust: opts.trust,
     },
     model,
     { signal: controller.signal, onProgress: progress },

@@ -5,10 +5,14 @@
 import { groupTokens } from './aggregation';
 import { EngineError } from './engineProtocol';
 import { throwIfAborted, type ModelRunner, type SpecialTokenIds } from './modelRunner';
+import type { MethodContext } from './methods/method';
+import { defaultBaseline } from './methods/occlusion';
 import { methodByName } from './methods/registry';
 import type { ExplainRequest } from './request';
 import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type MethodRun, type ResultToken } from './result';
 import { resolveTarget } from './targets';
+import { computeTrust } from './trust/computeTrust';
+import type { TrustReport } from './trust/trustReport';
 import type { EncodedToken, PromptTokenizer } from './tokenizer';
 
 export interface ExplainDeps {
@@ -73,21 +77,24 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   const resultTokens: ResultToken[] = tokens.map((t, index) => ({ index, id: t.id, start: t.start, end: t.end, text: req.text.slice(t.start, t.end), special: t.special }));
   const words = groupTokens(req.text, resultTokens, 'word').map((g) => g.tokens);
   const runs: MethodRun[] = [];
+  const context: MethodContext = {
+    runner,
+    prompt: tokens,
+    plan,
+    params: req.params ?? {},
+    special: deps.special,
+    spaceId: deps.spaceId,
+    words,
+    maxTokensPerBatch: req.maxTokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH,
+    signal: opts.signal,
+  };
   for (const [mi, method] of methods.entries()) {
     throwIfAborted(opts.signal);
     const f0 = runner.forwardCount;
     const b0 = runner.gradients?.backwardCount ?? 0;
     const t0 = performance.now();
     const out = await method.run({
-      runner,
-      prompt: tokens,
-      plan,
-      params: req.params ?? {},
-      special: deps.special,
-      spaceId: deps.spaceId,
-      words,
-      maxTokensPerBatch: req.maxTokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH,
-      signal: opts.signal,
+      ...context,
       onProgress: (done, total) => opts.onProgress?.(mi * total + done, methods.length * total, method.label),
     });
     runs.push({
@@ -105,6 +112,12 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
       },
     });
   }
+  let trust: TrustReport | undefined;
+  if (req.trust !== false) {
+    throwIfAborted(opts.signal);
+    opts.onProgress?.(1, 1, 'Checking faithfulness');
+    trust = await computeTrust(context, runs, { baseline: defaultBaseline(context), seed: req.params?.seed ?? 0 });
+  }
   return {
     schema: RESULT_SCHEMA,
     version: RESULT_VERSION,
@@ -115,6 +128,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     predictions,
     runs,
     request: req,
+    ...(trust ? { trust } : {}),
   };
 }
 

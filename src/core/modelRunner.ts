@@ -115,6 +115,21 @@ export interface GradientBackend {
   scoreAndGradient(items: GradientItem[], signal?: AbortSignal): Promise<GradientValue[]>;
   /** Number of backward passes (sequences) run so far. */
   readonly backwardCount: number;
+  /**
+   * Forward pass only, from embeddings: log-probabilities of the whole next-token (or class) distribution at
+   * each item's position. Items in one call share a sequence length. Absent when the runtime cannot build it.
+   */
+  logProbsFromEmbeds?(items: EmbedsForwardItem[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+export interface EmbedsForwardItem {
+  /** Row-major [seq, hidden] token embeddings. */
+  inputsEmbeds: Float32Array;
+  inputIds: number[];
+  attentionMask?: number[];
+  positionIds?: number[];
+  /** Causal LM: the position whose next-token distribution is returned (ignored for classifiers). */
+  position: number;
 }
 
 export class CancelledError extends Error {

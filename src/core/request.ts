@@ -45,4 +45,6 @@ export interface ExplainRequest {
   maxTokensPerBatch?: number;
   /** When the prompt is too long, explain only its last maxTokens tokens instead of failing. */
   truncateFromStart?: boolean;
+  /** Faithfulness and agreement figures for every method that ran (default on; false turns them off). */
+  trust?: boolean;
 }

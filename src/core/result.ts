@@ -4,6 +4,7 @@
  */
 import type { ExplainRequest, MethodParams, TargetSpec } from './request';
 import type { ModelKind } from './modelRunner';
+import type { TrustReport } from './trust/trustReport';
 
 export const RESULT_SCHEMA = 'promptscope.attribution';
 export const RESULT_VERSION = 1;
@@ -74,6 +75,8 @@ export interface AttributionResult {
   predictions: Prediction[];
   runs: MethodRun[];
   request: ExplainRequest;
+  /** Faithfulness and agreement figures (src/core/trust); absent when turned off or in older results. */
+  trust?: TrustReport;
 }
 
 /** Throws a clear error when a JSON value is not a result this version understands. */

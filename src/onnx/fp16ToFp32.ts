@@ -23,5 +23,26 @@ export function convertHalfToFloat(g: Graph): boolean {
     }
   }
   for (const v of g.valueInfo.values()) if (isHalf(v.elemType)) v.elemType = DataType.FLOAT;
+  if (changed) foldFloatCasts(g);
   return changed;
+}
+
+/**
+ * Weights stored in half precision and read through Cast(to=float) are now float → float casts of
+ * initializers: make the cast's output the initializer itself, so passes that look for constant matrices
+ * (the embedding lookup, the LM head) find them.
+ */
+function foldFloatCasts(g: Graph): void {
+  const folded = new Set<unknown>();
+  for (const n of g.nodes) {
+    if (n.opType !== 'Cast' || n.attrs.to?.kind !== 'int' || n.attrs.to.value !== DataType.FLOAT) continue;
+    const src = g.initializers.get(n.inputs[0]);
+    if (!src || src.data_type !== DataType.FLOAT || g.initializers.has(n.outputs[0])) continue;
+    g.initializers.set(n.outputs[0], { ...src, name: n.outputs[0] });
+    folded.add(n);
+  }
+  if (folded.size) {
+    g.nodes = g.nodes.filter((n) => !folded.has(n));
+    g.invalidate();
+  }
 }

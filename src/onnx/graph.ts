@@ -111,6 +111,12 @@ export class Graph {
       name: n.name || `n${i}`,
     }));
     g.modelMeta = { producer_name: model.producer_name, producer_version: model.producer_version, metadata_props: model.metadata_props };
+    // A graph written by Promptscope itself already has fresh names: continue after them, never reuse one.
+    const used = [...g.initializers.keys(), ...g.nodes.flatMap((n) => [...n.outputs, n.name])];
+    for (const name of used) {
+      const m = /__ps(\d+)$/.exec(name);
+      if (m) g.counter = Math.max(g.counter, Number(m[1]) + 1);
+    }
     return g;
   }
 

@@ -17,6 +17,8 @@ export type ProgressCallback = (done: number, total: number, message?: string) =
 
 export class Engine {
   private readonly models = new Map<string, Promise<LoadedModel>>();
+  /** Models whose embeddings-input graph could not be built (not retried for trust figures). */
+  private readonly noGradients = new WeakSet<LoadedModel>();
 
   constructor(readonly options: EngineOptions = {}) {}
 
@@ -56,6 +58,10 @@ export class Engine {
         if (call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients)) {
           onProgress?.(0, 1, 'Preparing gradients');
           await ensureGradients(m, this.options.cacheDir);
+        } else if (call.request.trust !== false && !m.runner.gradients && !this.noGradients.has(m)) {
+          // Soft-NC / Soft-NS feed embeddings: prepare that path too, but a model without it still explains.
+          onProgress?.(0, 1, 'Preparing embeddings input');
+          await ensureGradients(m, this.options.cacheDir).catch(() => this.noGradients.add(m));
         }
         return explain(call.request, m, { signal, onProgress });
       }

@@ -11,8 +11,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  throwIfAborted, type GradientBackend, type GradientItem, type GradientValue, type ModelKind,
+  throwIfAborted, type EmbedsForwardItem, type GradientBackend, type GradientItem, type GradientValue, type ModelKind,
 } from '../core/modelRunner';
+import { buildEmbedsForwardModel, LOGIT_ROWS_INPUT, type EmbedsForwardModel } from '../onnx/embedsForward';
 import { loadModel } from '../onnx/modelFile';
 import { buildGradientModel, GRADIENT_MODEL_FORMAT, GRADIENT_OUTPUT } from '../onnx/gradientModel';
 import { DataType } from '../onnx/tensorData';
@@ -175,6 +176,40 @@ export class OnnxGradientBackend implements GradientBackend {
     return out;
   }
 
+  private embedsForward?: Promise<{ session: ort.InferenceSession; model: EmbedsForwardModel }>;
+
+  /** Forward-only passes from embeddings (built in memory on first use; the cut graph is small to derive). */
+  async logProbsFromEmbeds(items: EmbedsForwardItem[], signal?: AbortSignal): Promise<Float32Array[]> {
+    throwIfAborted(signal);
+    if (items.length === 0) return [];
+    this.embedsForward ??= (async () => {
+      const model = buildEmbedsForwardModel(loadModel(this.onnxPath), { causal: this.opts.kind === 'causal-lm' });
+      const threads = this.opts.intraOpNumThreads || Number(process.env.PROMPTSCOPE_THREADS) || 0;
+      const session = await ort.InferenceSession.create(model.bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: threads });
+      return { session, model };
+    })();
+    const { session, model } = await this.embedsForward;
+    throwIfAborted(signal);
+    const seq = items[0].inputIds.length;
+    const meta: CachedMeta = { format: 0, vocabSize: this.vocabSize, hiddenSize: this.hiddenSize, inputs: model.inputs.filter((i) => i.name !== LOGIT_ROWS_INPUT) };
+    const gi = items.map((it) => {
+      if (it.inputIds.length !== seq) throw new Error('All items in one embeddings call must share a sequence length.');
+      return { ...it, target: { tokenIds: [], positions: [], weights: [] } };
+    });
+    const feeds = this.feeds(meta, gi, seq);
+    if (model.rows) feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.from(items.map((it) => BigInt(it.position))), [items.length, 1]);
+    const res = await session.run(feeds, [model.output]);
+    const logits = res[model.output].data as Float32Array;
+    const width = logits.length / items.length;
+    const perRow = model.rows || this.opts.kind !== 'causal-lm' ? width : width / seq;
+    const out = items.map((it, b) => {
+      const off = b * width + (model.rows || this.opts.kind !== 'causal-lm' ? 0 : it.position * perRow);
+      return logSoftmax(logits.subarray(off, off + perRow));
+    });
+    for (const t of Object.values(res)) t.dispose?.();
+    return out;
+  }
+
   private feeds(meta: CachedMeta, items: GradientItem[], seq: number): Record<string, ort.Tensor> {
     const B = items.length, h = this.hiddenSize;
     const T = Math.max(1, ...items.map((it) => it.target.tokenIds.length));
@@ -226,6 +261,15 @@ export class OnnxGradientBackend implements GradientBackend {
     }
     return feeds;
   }
+}
+
+function logSoftmax(row: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of row) sum += Math.exp(v - max);
+  const lse = max + Math.log(sum);
+  return Float32Array.from(row, (v) => v - lse);
 }
 
 /** Builds or loads the augmented graph for a model and returns a ready GradientBackend. */

@@ -81,7 +81,8 @@ const MEANINGS: Record<OcclusionBaseline, string> = {
   space: 'drop in the target log-probability when the token is replaced by a space',
 };
 
-function defaultBaseline(ctx: MethodContext): OcclusionBaseline {
+/** The occlusion baseline a request asks for, else delete (LMs) or the mask token (classifiers that have one). */
+export function defaultBaseline(ctx: MethodContext): OcclusionBaseline {
   return ctx.params.baseline ?? (ctx.runner.info.kind === 'sequence-classifier' && ctx.special.mask !== undefined ? 'mask' : 'delete');
 }
 
