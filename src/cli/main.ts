@@ -6,7 +6,7 @@ import { toCsv } from '../core/exporters/csv';
 import { toHtml } from '../core/exporters/html';
 import { toJson } from '../core/exporters/json';
 import { METHODS } from '../core/methods/registry';
-import { ensureGradients, loadModel } from '../runtime/loadedModel';
+import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedModel';
 import { listBundledModels } from '../runtime/modelFolder';
 import { parseArgs, USAGE, UsageError } from './args';
 import { renderResult } from './terminalView';
@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients)) await ensureGradients(model);
   // Soft-NC / Soft-NS need the embeddings-input path; without it the other figures still come.
   else if (opts.trust) await ensureGradients(model).catch(() => undefined);
+  if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsAttention)) await ensureAttention(model);
   const progress = process.stderr.isTTY && !opts.json
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;

@@ -60,6 +60,7 @@ export type EngineErrorCode =
   | 'model-load'
   | 'unsupported-model'
   | 'gradients-unsupported'
+  | 'attention-unsupported'
   | 'cancelled'
   | 'internal';
 

@@ -43,6 +43,9 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
         `Method "${m.name}" needs gradients, which are not available for ${runner.info.id}. Use an occlusion method (occlusion, sliding-window, word-occlusion).`,
       );
     }
+    if (m.needsAttention && !runner.attention) {
+      throw new EngineError('attention-unsupported', `Method "${m.name}" reads attention inside the model, which is not available for ${runner.info.id}. Use an occlusion or gradient method.`);
+    }
   }
   let tokens = tokenizer.encodePrompt(req.text);
   let truncatedAt: number | undefined;
@@ -110,6 +113,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
         ...(out.seed !== undefined ? { seed: out.seed } : {}),
         ...(out.completenessGap ? { completenessGap: out.completenessGap } : {}),
       },
+      ...(out.attention ? { attention: out.attention } : {}),
     });
   }
   let trust: TrustReport | undefined;

@@ -103,6 +103,42 @@ export interface ModelRunner {
 
   /** Gradient support (absent when the model has no differentiable graph). */
   gradients?: GradientBackend;
+
+  /** Attention probabilities and per-key score scaling (absent until prepared, or when no attention is found). */
+  attention?: AttentionBackend;
+}
+
+/** One sequence whose attention probabilities are read. */
+export interface AttentionItem {
+  inputIds: number[];
+  attentionMask?: number[];
+  positionIds?: number[];
+}
+
+export interface AttentionMaps {
+  layers: number;
+  heads: number;
+  /** Sequence length (queries = keys). */
+  seq: number;
+  /** Per layer, row-major [head][query][key]; every row sums to 1 over the keys it may attend. */
+  probs: Float32Array[];
+}
+
+/** A forward item whose pre-softmax scores are scaled per key (AtMan), in every layer and head. */
+export interface SuppressedItem extends ForwardItem {
+  /** φ per position of inputIds: 1 = unchanged, 0.1 = AtMan's default suppression (f = 0.9). */
+  keyFactors: number[];
+}
+
+export interface AttentionBackend {
+  readonly layers: number;
+  readonly heads: number;
+  /** Attention probabilities of one sequence (one forward pass). */
+  attention(item: AttentionItem, signal?: AbortSignal): Promise<AttentionMaps>;
+  /** Batched forward passes with per-key score factors; values in query order, as ModelRunner.score. */
+  scoreSuppressed(items: SuppressedItem[], signal?: AbortSignal): Promise<ScoreValue[][]>;
+  /** Input-embedding rows of these ids, row-major [n, hidden] (AtMan's conceptual suppression). */
+  embed(inputIds: number[]): { data: Float32Array; hidden: number };
 }
 
 export interface GradientBackend {

@@ -29,6 +29,12 @@ export interface MethodParams {
   samples?: number;
   noise?: number;
   seed?: number;
+  /** Attention: the layer and head read (0-based); omitted = the mean over all layers / heads. */
+  layer?: number;
+  head?: number;
+  /** AtMan: suppression f (scores of the suppressed key × (1 − f)); conceptual suppression threshold κ. */
+  suppression?: number;
+  conceptual?: number;
 }
 
 export interface ExplainRequest {

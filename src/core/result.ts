@@ -51,6 +51,22 @@ export interface MethodRun {
     /** Integrated gradients: |Σ attributions − (f(x) − f(baseline))| per row. */
     completenessGap?: number[];
   };
+  /** Attention methods: the probabilities behind the scores (large; exports keep them only on request). */
+  attention?: AttentionDetail;
+}
+
+/** Every layer's and head's attention over one sequence: the prompt plus the continuation fed back as input. */
+export interface AttentionDetail {
+  /** Text of the continuation positions after the prompt (the prompt's are input.tokens). */
+  continuation: string[];
+  /** Index of the first continuation position (= number of prompt tokens). */
+  promptLength: number;
+  layers: number;
+  heads: number;
+  /** probs[layer][head][query][key], rounded to 4 decimals. */
+  probs: number[][][][];
+  /** The query position each target row reads (row r → position). */
+  rowQueries: number[];
 }
 
 export interface Prediction {

@@ -6,7 +6,7 @@ import { EngineError, type EngineCall, type ModelSummary } from '../core/engineP
 import { explain } from '../core/explain';
 import { METHODS } from '../core/methods/registry';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
-import { ensureGradients, loadModel, type LoadedModel } from './loadedModel';
+import { ensureAttention, ensureGradients, loadModel, type LoadedModel } from './loadedModel';
 
 export interface EngineOptions {
   /** Where derived artefacts (augmented gradient graphs) are cached. */
@@ -62,6 +62,10 @@ export class Engine {
           // Soft-NC / Soft-NS feed embeddings: prepare that path too, but a model without it still explains.
           onProgress?.(0, 1, 'Preparing embeddings input');
           await ensureGradients(m, this.options.cacheDir).catch(() => this.noGradients.add(m));
+        }
+        if (call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsAttention)) {
+          onProgress?.(0, 1, 'Preparing attention');
+          await ensureAttention(m, this.options.cacheDir);
         }
         return explain(call.request, m, { signal, onProgress });
       }

@@ -5,6 +5,7 @@ import type { ModelInfo, SpecialTokenIds } from '../core/modelRunner';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UnsupportedGradientError } from '../onnx/gradients';
+import { createAttentionBackend } from './attentionBackend';
 import { createGradientBackend } from './gradientBackend';
 import { resolveModelFolder, type ModelFolder } from './modelFolder';
 import { OnnxRunner } from './onnxRunner';
@@ -77,5 +78,26 @@ export async function ensureGradients(model: LoadedModel, cacheDir = defaultCach
   } catch (err) {
     if (err instanceof UnsupportedGradientError) throw new EngineError('gradients-unsupported', err.message);
     throw new EngineError('gradients-unsupported', `Gradients could not be prepared for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use an occlusion method instead.`);
+  }
+}
+
+/**
+ * Builds (or loads from the cache) the attention variant of the model the first time an attention method is
+ * asked for; other methods never pay for it.
+ */
+export async function ensureAttention(model: LoadedModel, cacheDir = defaultCacheDir()): Promise<void> {
+  if (model.runner.attention) return;
+  if (model.folder.kind !== 'causal-lm') throw new EngineError('attention-unsupported', `Attention methods explain decoder language models; ${model.folder.id} is a classifier. Use occlusion or a gradient method.`);
+  try {
+    const runner = model.runner;
+    runner.attention = await createAttentionBackend({
+      onnxPath: model.folder.onnxPath,
+      cacheDir: path.join(cacheDir, 'attention-graphs'),
+      onPasses: (n) => (runner.forwardCount += n),
+      padId: model.special.pad ?? model.special.eos ?? 0,
+      contextLength: runner.info.contextLength,
+    });
+  } catch (err) {
+    throw new EngineError('attention-unsupported', `Attention could not be read from ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use occlusion or a gradient method instead.`);
   }
 }

@@ -11,6 +11,7 @@ import { findPastInputs, pastDims, type PastInput, type PastNameTemplates } from
 import { conformIntFeeds, emptyFloatTensor, floatData } from './tensorDecoding';
 import {
   throwIfAborted,
+  type AttentionBackend,
   type ForwardItem,
   type GradientBackend,
   type ModelInfo,
@@ -32,6 +33,7 @@ export class OnnxRunner implements ModelRunner {
    */
   private prefixReuse = true;
   gradients?: GradientBackend;
+  attention?: AttentionBackend;
   private readonly inputNames: Set<string>;
 
   constructor(

@@ -1,7 +1,7 @@
 /** What every attribution method receives and returns; the registry maps names to implementations. */
 import type { ModelRunner, ProgressSink, SpecialTokenIds } from '../modelRunner';
 import type { MethodParams } from '../request';
-import type { MethodRun } from '../result';
+import type { AttentionDetail, MethodRun } from '../result';
 import type { TargetPlan } from '../targets';
 import type { EncodedToken } from '../tokenizer';
 
@@ -27,6 +27,7 @@ export interface MethodOutput {
   batches: number;
   seed?: number;
   completenessGap?: number[];
+  attention?: AttentionDetail;
 }
 
 export interface AttributionMethod {
@@ -35,6 +36,8 @@ export interface AttributionMethod {
   /** One line on what it measures and when to use it. */
   description: string;
   needsGradients: boolean;
+  /** Reads attention inside the model (the runner's attention backend must be prepared). */
+  needsAttention?: boolean;
   run(ctx: MethodContext): Promise<MethodOutput>;
 }
 

@@ -1,10 +1,13 @@
 /** Every attribution method by name. Front ends list these; the engine looks methods up here. */
 import { EngineError } from '../engineProtocol';
+import { atman } from './atman';
+import { attentionWeights } from './attention';
+import { attentionRollout } from './attentionRollout';
 import { gradientMethods } from './gradientMethods';
 import type { AttributionMethod } from './method';
 import { leaveOneOut, slidingWindow, wordOcclusion } from './occlusion';
 
-export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, ...gradientMethods];
+export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, ...gradientMethods, attentionWeights, attentionRollout, atman];
 
 export function methodByName(name: string): AttributionMethod {
   const m = METHODS.find((x) => x.name === name);
