@@ -17,6 +17,7 @@ import { registerToolkit } from './toolkit';
 import { buildViewModel, hasContinuation, type ViewModel } from './viewModel';
 import { loadState, postToHost, saveState } from './vscodeApi';
 import { renderDiagnostics } from './views/diagnostics';
+import { renderFaithfulness } from './views/faithfulness';
 import { renderHeatmap } from './views/heatmap';
 import { renderMatrix } from './views/matrix';
 import { renderOutputRow, renderRowScaleToggle } from './views/outputRow';
@@ -138,6 +139,8 @@ function render(): void {
       section('Top tokens', 'top-section', renderTopTokens(vm, onReveal)),
       section('Model’s next token', 'predictions-section', renderPredictions(vm))),
   );
+  const faithfulness = renderFaithfulness(vm);
+  if (faithfulness) parts.push(section('Faithfulness', 'faithfulness-section', faithfulness));
   parts.push(section('About these numbers', 'diagnostics-section', renderDiagnostics(vm)));
   content.replaceChildren(...parts);
 }

@@ -19,6 +19,8 @@ export interface PromptscopeConfig {
   opacity: number;
   maxTokens: number;
   maxTokensPerBatch: number;
+  /** Faithfulness and agreement figures on every result. */
+  trust: boolean;
 }
 
 export const SECTION = 'promptscope';
@@ -37,6 +39,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     opacity: clamp(c.get<number>('opacity', 1), 0.05, 1),
     maxTokens: clampInt(c.get<number>('maxTokens', 512), 1, 1_000_000),
     maxTokensPerBatch: clampInt(c.get<number>('maxTokensPerBatch', 8192), 64, 10_000_000),
+    trust: c.get<boolean>('trust', true) !== false,
   };
 }
 

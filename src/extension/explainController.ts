@@ -96,6 +96,7 @@ export class ExplainController extends Disposable {
       maxTokens: options.maxTokens ?? cfg.maxTokens,
       maxTokensPerBatch: cfg.maxTokensPerBatch,
       truncateFromStart: options.truncateFromStart,
+      trust: cfg.trust,
     };
 
     // A new request for the same document replaces the old one.

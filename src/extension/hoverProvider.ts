@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { showMarks } from '../core/viewUnits';
+import { trustHeadline } from '../core/trust/trustText';
 import { formatPercent, formatScore, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
@@ -76,6 +77,11 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (run.meaning) {
       md.appendMarkdown('\n\n');
       md.appendText(run.meaning);
+    }
+    const faithfulness = trustHeadline(result, run.method, rowIndex);
+    if (faithfulness) {
+      md.appendMarkdown('\n\n');
+      md.appendText(`Faithfulness: ${faithfulness}`);
     }
     // Highlight what the tint covers (the token without its leading space) when the pointer is on it.
     const offset = document.offsetAt(position);

@@ -65,3 +65,19 @@ export interface TrustReport {
   forwardPasses: number;
   elapsedMs: number;
 }
+
+const nums = (v: unknown, n?: number): boolean => Array.isArray(v) && (n === undefined || v.length === n) && v.every((x) => typeof x === 'number');
+
+/** The trust report of a result when it is well-formed enough to draw (views guard with this, since it is user-loadable JSON). */
+export function drawableTrust(v: unknown): TrustReport | undefined {
+  const t = v as TrustReport | undefined;
+  if (!t || typeof t !== 'object' || t.version !== TRUST_VERSION || !nums(t.fractions) || !Array.isArray(t.methods) || !t.random || !Array.isArray(t.random.rows)) return undefined;
+  const k = t.fractions.length;
+  const rowOk = (r: RowFaithfulness): boolean =>
+    !!r && typeof r === 'object' && nums(r.deletion, k + 1) && nums(r.comprehensiveness, k) && nums(r.sufficiency, k) && nums(r.removed, k) &&
+    typeof r.aopcComprehensiveness === 'number' && typeof r.aopcSufficiency === 'number';
+  if (!t.random.rows.every(rowOk)) return undefined;
+  if (!t.methods.every((m) => m && typeof m.method === 'string' && Array.isArray(m.rows) && m.rows.every(rowOk) && Array.isArray(m.vsRandom))) return undefined;
+  if (!Array.isArray(t.agreement) || !t.soft || typeof t.soft !== 'object') return undefined;
+  return t;
+}
