@@ -13,7 +13,7 @@ import {
 } from '../src/core/panelProtocol';
 import { createControls } from './controls';
 import { formatPercent, h, section } from './dom';
-import { registerToolkit } from './toolkit';
+import { createButton, registerToolkit } from './toolkit';
 import { buildViewModel, hasContinuation, type ViewModel } from './viewModel';
 import { loadState, postToHost, saveState } from './vscodeApi';
 import { renderDiagnostics } from './views/diagnostics';
@@ -28,7 +28,7 @@ registerToolkit();
 
 let view: PanelView = { ...DEFAULT_VIEW };
 let snapshot: PanelSnapshot | undefined;
-let status: { state: 'idle' | 'running' | 'error'; message?: string } = { state: 'idle' };
+let status: { state: 'idle' | 'running' | 'error' | 'stale'; message?: string } = { state: 'idle' };
 
 const controls = createControls({
   showMethod(method) {
@@ -74,6 +74,15 @@ function reveal(vm: ViewModel, group: number): void {
 
 function renderStatus(): void {
   statusLine.dataset.state = status.state;
+  root.classList.toggle('stale', status.state === 'stale');
+  if (status.state === 'stale') {
+    // A result restored after a reload whose document changed: no tints, so say so and offer a new run.
+    statusLine.replaceChildren(
+      h('span', {}, `${status.message ?? 'This result no longer matches its document.'} `),
+      createButton('Explain again', () => postToHost({ type: 'explainAgain' }), { id: 'explain-again', title: 'Explain the document’s text again' }),
+    );
+    return;
+  }
   statusLine.textContent =
     status.state === 'running' ? 'Running the model…' : status.state === 'error' ? status.message ?? 'The re-run failed.' : '';
 }

@@ -54,7 +54,7 @@ export interface RerunChange {
 
 export type HostToPanel =
   | { type: 'snapshot'; snapshot: PanelSnapshot | null }
-  | { type: 'status'; state: 'idle' | 'running' | 'error'; message?: string };
+  | { type: 'status'; state: 'idle' | 'running' | 'error' | 'stale'; message?: string };
 
 export type PanelToHost =
   /** Sent once the webview listens; the host posts nothing before it. */
@@ -64,6 +64,8 @@ export type PanelToHost =
   /** Reveal [start, end) of result.input.text in the editor; tokenIndex is the first token of the chip. */
   | { type: 'reveal'; tokenIndex: number; start: number; end: number }
   | { type: 'rerun'; change: RerunChange }
+  /** A stale panel (its document changed while the window was away): explain the document again. */
+  | { type: 'explainAgain' }
   /** The user picked an output token: the editor tints follow that target row. */
   | { type: 'selectRow'; row: number }
   | { type: 'export'; format: ExportFormat; view: PanelView }
@@ -191,7 +193,7 @@ export function parseHostMessage(v: unknown): HostToPanel | undefined {
     return snapshot && { type: 'snapshot', snapshot };
   }
   if (v.type === 'status' && onlyKeys(v, ['type', 'state', 'message'])) {
-    if (v.state !== 'idle' && v.state !== 'running' && v.state !== 'error') return undefined;
+    if (v.state !== 'idle' && v.state !== 'running' && v.state !== 'error' && v.state !== 'stale') return undefined;
     if (v.message !== undefined && !isStr(v.message, 2000)) return undefined;
     return { type: 'status', state: v.state, ...(v.message !== undefined && { message: v.message }) };
   }
@@ -231,6 +233,8 @@ export function parsePanelMessage(v: unknown): PanelToHost | undefined {
       return onlyKeys(v, ['type', 'tokenIndex', 'start', 'end']) && isIndex(v.tokenIndex) && isIndex(v.start) && isIndex(v.end) && v.start <= v.end
         ? { type: 'reveal', tokenIndex: v.tokenIndex, start: v.start, end: v.end }
         : undefined;
+    case 'explainAgain':
+      return onlyKeys(v, ['type']) ? { type: 'explainAgain' } : undefined;
     case 'selectRow':
       return onlyKeys(v, ['type', 'row']) && isIndex(v.row) ? { type: 'selectRow', row: v.row } : undefined;
     case 'rerun': {

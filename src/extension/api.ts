@@ -7,7 +7,7 @@ import type { EngineClientStats } from './engineClient';
 import type { ExplainOptions, ExplainOutcome } from './explainController';
 import type { PanelUpdate } from './panelBridge';
 import type { StoredResult } from './resultStore';
-import type { AppliedTint } from './tintRenderer';
+import type { AppliedTint, PaintedRange } from './tintRenderer';
 
 export interface PromptscopeApi {
   /** Milliseconds activate() took. */
@@ -19,6 +19,8 @@ export interface PromptscopeApi {
   result(documentUri: string): StoredResult | undefined;
   /** Tints last painted for a document, in document offsets. */
   appliedTints(documentUri: string): AppliedTint[];
+  /** Decoration ranges last painted for a document (a range can cover several tokens). */
+  paintedRanges(documentUri: string): PaintedRange[];
   /** Fires with a document URI after its tints were painted. */
   readonly onDidRender: vscode.Event<string>;
   panel(): {

@@ -48,6 +48,8 @@ export interface EngineClientStats {
   cancelsConfirmed: number;
   /** Calls that completed anyway after the caller cancelled. */
   completedAfterCancel: number;
+  /** Calls made (every op). */
+  calls: number;
 }
 
 export interface EngineClientOptions {
@@ -67,7 +69,7 @@ export class EngineClient extends Disposable {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private stderrTail = '';
-  readonly stats: EngineClientStats = { processesStarted: 0, crashes: 0, cancelsConfirmed: 0, completedAfterCancel: 0 };
+  readonly stats: EngineClientStats = { processesStarted: 0, crashes: 0, cancelsConfirmed: 0, completedAfterCancel: 0, calls: 0 };
 
   constructor(private readonly options: EngineClientOptions) {
     super();
@@ -83,6 +85,7 @@ export class EngineClient extends Disposable {
   }
 
   call<C extends EngineCall>(call: C, options: CallOptions = {}): Promise<EngineReply<C>> {
+    this.stats.calls++;
     if (this.isDisposed) return Promise.reject(new EngineCallError('cancelled', 'Promptscope was shut down.'));
     const { signal, onProgress } = options;
     if (signal?.aborted) return Promise.reject(new EngineCallError('cancelled', 'Cancelled.'));

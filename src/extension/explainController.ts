@@ -22,7 +22,7 @@ export interface ExplainOptions {
   /** Which text to take when nothing is selected. */
   mode?: 'selection-or-paragraph' | 'paragraph' | 'line';
   /** Explain exactly this document range instead of the selection (re-runs). */
-  explicit?: { text: string; offset: number };
+  explicit?: { text: string; offset: number; leftOut?: string };
 }
 
 export type ExplainOutcome =
@@ -124,6 +124,7 @@ export class ExplainController extends Disposable {
       const result = await this.runWithProgress(request, running.controller.signal);
       if (touched) throw new EngineCallError('cancelled', 'edited');
       const stored = this.storeResult(uri, doc, result, request.text, offset);
+      if (prompt.leftOut) stored.leftOut = prompt.leftOut;
       this.events.onResult(stored);
       return { kind: 'ok', stored };
     } catch (err) {

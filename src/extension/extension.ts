@@ -51,6 +51,8 @@ class Promptscope extends Disposable {
       new ExplainController(this.engine, this.store, { onResult: (stored) => this.onResult(stored) }),
     );
     this.panel = this._register(new PanelBridge(context, this.store, (stored, change) => this.rerun(stored, change)));
+    this.panel.onRestored = (stored) => this.onResult(stored);
+    this.panel.explainAgainImpl = (documentUri, offset) => void this.explainAgain(documentUri, offset);
     this.panel.onRowChanged = (stored) => {
       for (const ed of vscode.window.visibleTextEditors) if (ed.document.uri.toString() === stored.documentUri) this.renderer.renderEditor(ed, true);
       this.legend.refresh();
@@ -82,7 +84,7 @@ class Promptscope extends Disposable {
         void this.controller.inform('info', 'Promptscope: the text changed while the options were being chosen. Run Explain Selection With… again.');
         return;
       }
-      await this.controller.explain(editor, { ...choice, explicit: { text: prompt.text, offset: prompt.offset } });
+      await this.controller.explain(editor, { ...choice, explicit: { text: prompt.text, offset: prompt.offset, leftOut: prompt.leftOut } });
     });
     cmd('promptscope.clear', () => this.clear());
     cmd('promptscope.toggleTints', () => {
@@ -164,6 +166,16 @@ class Promptscope extends Disposable {
     void this.setHasResult();
   }
 
+  private async explainAgain(documentUri: string, offset: number): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(documentUri));
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+    if (editor.selection.isEmpty) {
+      const at = doc.positionAt(Math.min(offset, doc.getText().length));
+      editor.selection = new vscode.Selection(at, at);
+    }
+    await this.controller.explain(editor, {});
+  }
+
   private forget(uri: string): void {
     if (!this.store.delete(uri)) return;
     this.renderer.clearDocument(uri);
@@ -211,7 +223,7 @@ class Promptscope extends Disposable {
       return;
     }
     await this.controller.explain(editor, {
-      explicit: { text: request.text, offset: start },
+      explicit: { text: request.text, offset: start, leftOut: stored.leftOut },
       methods: change.method ? [change.method] : request.methods,
       target: change.target ?? request.target,
       model: request.model,
@@ -233,6 +245,7 @@ class Promptscope extends Disposable {
       cancel: (uri) => this.controller.cancel(uri, 'user'),
       result: (uri) => this.store.get(uri),
       appliedTints: (uri) => this.renderer.applied.get(uri) ?? [],
+      paintedRanges: (uri) => this.renderer.painted.get(uri) ?? [],
       onDidRender: this.renderer.onDidRender,
       panel: () => ({ updates: this.panel.updates, rendered: this.panel.lastRendered() }),
       engine: () => ({ ...this.engine.stats, running: this.engine.running, pid: this.engine.pid }),

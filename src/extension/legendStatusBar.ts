@@ -42,7 +42,8 @@ export class LegendStatusBar extends Disposable {
     const cfg = readConfig();
     // The status bar cannot show colours, so the scale is spelled out.
     const scale = cfg.colourScale === 'absolute' ? 'orange: larger |score|' : cfg.colourScale === 'positive' ? 'orange raises' : 'orange raises, blue lowers';
-    this.item.text = `$(symbol-color) “${ellipsis(target)}” ${row ? formatPercent(row.probability) : ''} · ${scale}${off}`;
+    const leftOut = stored.leftOut ? ` · trailing ${visibleWhitespace(stored.leftOut).slice(0, 3)} left out` : '';
+    this.item.text = `$(symbol-color) “${ellipsis(target)}” ${row ? formatPercent(row.probability) : ''} · ${scale}${leftOut}${off}`;
     const tip = new vscode.MarkdownString(undefined, false);
     tip.isTrusted = false;
     tip.supportHtml = false;
@@ -54,6 +55,12 @@ export class LegendStatusBar extends Disposable {
     tip.appendText(
       `Model ${result.model.id} · ${cfg.granularity} granularity · ${cfg.colourScale} scale. Click for the saliency panel.`,
     );
+    if (stored.leftOut) {
+      tip.appendMarkdown('\n\n');
+      tip.appendText(
+        `The whitespace at the end of the selection (“${visibleWhitespace(stored.leftOut)}”) was left out of the prompt: invisible tokens there can take most of the score. The setting promptscope.keepTrailingWhitespace keeps it.`,
+      );
+    }
     this.item.tooltip = tip;
     this.shownText = this.item.text;
     this.item.show();

@@ -7,7 +7,8 @@ import type { Granularity, TargetSpec } from '../core/request';
 import type { AttributionResult } from '../core/result';
 import { Disposable } from './lifecycle';
 import { registerSaliencyPanel, type PanelHost, type SaliencyPanelController } from './panel';
-import type { ResultStore, StoredResult } from './resultStore';
+import type { PanelSnapshot } from '../core/panelProtocol';
+import { createStoredResult, type ResultStore, type StoredResult } from './resultStore';
 
 export interface PanelUpdate {
   documentUri: string | undefined;
@@ -71,6 +72,39 @@ export class PanelBridge extends Disposable implements PanelHost {
     }
     await this.rerunImpl(stored, change);
   }
+
+  async restore(snapshot: PanelSnapshot): Promise<'live' | 'stale'> {
+    const { documentUri, result, offset } = snapshot;
+    if (!documentUri) return 'stale';
+    let doc: vscode.TextDocument;
+    try {
+      doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === documentUri) ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(documentUri)));
+    } catch {
+      return 'stale';
+    }
+    const text = doc.getText();
+    const explained = result.input.text;
+    // Where the explained text is now: where it was, or (moved by edits) its only other place.
+    const at = text.startsWith(explained, offset) ? offset : text.indexOf(explained);
+    if (at < 0 || (at !== offset && text.indexOf(explained, at + 1) >= 0)) return 'stale';
+    if (this.store.get(documentUri)) return 'stale'; // a newer result exists already
+    const stored = createStoredResult(documentUri, result, at);
+    stored.tokens = stored.tokens.filter((t) => text.slice(t.start, t.end) === result.input.tokens[t.index].text);
+    this.store.set(stored);
+    this.currentUri = documentUri;
+    this.onRestored?.(stored);
+    return 'live';
+  }
+
+  /** Called when a result came back from a reloaded panel (the extension repaints its tints). */
+  onRestored: ((stored: StoredResult) => void) | undefined;
+
+  /** Explains a stale panel's document again: its selection, or else the paragraph where the prompt was. */
+  explainAgain(snapshot: PanelSnapshot): void {
+    if (snapshot.documentUri) this.explainAgainImpl?.(snapshot.documentUri, snapshot.offset);
+  }
+
+  explainAgainImpl: ((documentUri: string, offset: number) => void) | undefined;
 
   selectRow(documentUri: string, resultCreatedAt: string, row: number): void {
     const stored = this.store.get(documentUri);

@@ -3,6 +3,8 @@
  * non-blank lines — around the cursor. Also the checks for input that should never reach the model.
  */
 import * as vscode from 'vscode';
+import { looksBinary, splitTrailingWhitespace } from '../core/promptTrim';
+import { readConfig } from './config';
 
 /** Larger selections are refused before tokenising: they cannot fit any bundled model's context anyway. */
 export const MAX_SELECTION_CHARS = 200_000;
@@ -13,6 +15,8 @@ export interface PromptText {
   offset: number;
   range: vscode.Range;
   source: 'selection' | 'paragraph' | 'line';
+  /** Whitespace at the end of the selection that the prompt leaves out (promptscope.keepTrailingWhitespace). */
+  leftOut?: string;
 }
 
 export type PromptTextProblem = { problem: string };
@@ -48,14 +52,18 @@ export function promptTextFor(
       problem: `The selection is ${length.toLocaleString('en')} characters; Promptscope explains at most ${MAX_SELECTION_CHARS.toLocaleString('en')}. Select a shorter prompt.`,
     };
   }
-  const text = doc.getText(range);
-  if (!text.trim()) {
+  const full = doc.getText(range);
+  if (!full.trim()) {
     return { problem: 'Nothing to explain: the selection is only whitespace. Select the prompt text itself.' };
   }
-  if (text.includes('\u0000')) {
-    return { problem: 'This looks like binary data (it contains NUL characters). Promptscope explains text prompts only.' };
+  if (looksBinary(full)) {
+    return {
+      problem: 'This looks like binary data (NUL, control or undecodable characters), not a prompt. Promptscope explains text prompts only: select text in a text file.',
+    };
   }
-  return { text, offset, range, source };
+  const { kept, leftOut } = readConfig(doc.uri).keepTrailingWhitespace ? { kept: full, leftOut: '' } : splitTrailingWhitespace(full);
+  const trimmedRange = leftOut ? new vscode.Range(range.start, doc.positionAt(offset + kept.length)) : range;
+  return { text: kept, offset, range: trimmedRange, source, ...(leftOut && { leftOut }) };
 }
 
 /** Lines around `line` up to (not including) the nearest blank lines; undefined on a blank line. */

@@ -8,6 +8,8 @@ import { PANEL_METHODS } from '../core/panelProtocol';
 import type { TargetSpec } from '../core/request';
 import { readConfig, SECTION } from './config';
 import type { EngineClient } from './engineClient';
+import { checkModel, pickModel } from './modelPicker';
+import type { ModelKind } from '../core/modelRunner';
 
 export const FALLBACK_MODELS = ['promptscope-tiny-lm', 'promptscope-tiny-sentiment'];
 
@@ -53,20 +55,31 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
   // The model first: the targets on offer (class labels) depend on it.
   const model = await pickModel(bundled, cfg.model, 'Promptscope: model for this run');
   if (model === undefined) return undefined;
+  const summary = await checkModel(engine, model);
+  if (!summary) return undefined;
 
-  const target = await pickTarget(engine, model);
+  const target = await pickTarget(summary.kind, summary.labels ?? []);
   if (!target) return undefined;
   return { methods: pickedMethods.map((p) => p.label), target, model: model || undefined };
 }
 
-async function pickTarget(engine: EngineClient, model: string): Promise<TargetSpec | undefined> {
-  const kinds = [
-    { label: 'Next token', detail: 'The model’s most likely next token (or predicted class)', choice: 'next' },
+/** What a model of this kind can explain: class labels for classifiers, continuations for language models. */
+export function targetChoices(kind: ModelKind, labels: readonly string[]) {
+  const lm = [
+    { label: 'Next token', detail: 'The model’s most likely next token', choice: 'next' },
     { label: 'My own target text…', detail: 'Why this continuation: one row per target token', choice: 'forced' },
     { label: 'Generate N tokens…', detail: 'A greedy continuation, one row per generated token', choice: 'generate' },
     { label: 'Contrastive pair…', detail: 'Why this rather than that: log p(target) − log p(foil)', choice: 'contrastive' },
-    { label: 'Class label…', detail: 'Classifier models: explain one label', choice: 'class' },
   ] as const;
+  if (kind !== 'sequence-classifier') return [...lm];
+  return [
+    { label: 'Predicted class', detail: 'The label the classifier gives this text', choice: 'class' as const, classLabel: undefined },
+    ...labels.map((l) => ({ label: `Class: ${l}`, detail: 'Why the text does or does not get this label', choice: 'class' as const, classLabel: l })),
+  ];
+}
+
+async function pickTarget(kind: ModelKind, labels: readonly string[]): Promise<TargetSpec | undefined> {
+  const kinds = targetChoices(kind, labels);
   const pick = await vscode.window.showQuickPick([...kinds], { title: 'Promptscope: what to explain' });
   if (!pick) return undefined;
   switch (pick.choice) {
@@ -95,40 +108,9 @@ async function pickTarget(engine: EngineClient, model: string): Promise<TargetSp
       const foil = await vscode.window.showInputBox({ title: 'Promptscope: foil (the alternative)', value: ' ' });
       return foil ? { kind: 'contrastive', text, foil } : undefined;
     }
-    case 'class': {
-      let labels: string[] = [];
-      try {
-        labels = (await engine.call({ op: 'describeModel', model: model || undefined })).labels ?? [];
-      } catch {
-        /* fall through to free text */
-      }
-      const label = labels.length
-        ? (await vscode.window.showQuickPick(['(predicted class)', ...labels], { title: 'Promptscope: class label' }))
-        : await vscode.window.showInputBox({ title: 'Promptscope: class label (empty: the predicted class)' });
-      if (label === undefined) return undefined;
-      return { kind: 'class', label: label && label !== '(predicted class)' ? label : undefined };
-    }
+    case 'class':
+      return 'classLabel' in pick && pick.classLabel !== undefined ? { kind: 'class', label: pick.classLabel } : { kind: 'class' };
   }
-}
-
-/** '' = the default bundled model; undefined = cancelled. */
-async function pickModel(bundled: string[], current: string, title: string): Promise<string | undefined> {
-  const CHOOSE = 'Choose folder…';
-  const items: vscode.QuickPickItem[] = [
-    ...bundled.map((m) => ({ label: m, description: m === (current || bundled[0]) ? 'current' : 'bundled' })),
-  ];
-  if (current && !bundled.includes(current)) items.unshift({ label: current, description: 'current' });
-  items.push({ label: CHOOSE, description: 'a local model in Hugging Face layout (config.json, tokenizer.json, onnx/)' });
-  const pick = await vscode.window.showQuickPick(items, { title });
-  if (!pick) return undefined;
-  if (pick.label !== CHOOSE) return pick.label === bundled[0] && !current ? '' : pick.label;
-  const folder = await vscode.window.showOpenDialog({
-    canSelectFolders: true,
-    canSelectFiles: false,
-    canSelectMany: false,
-    openLabel: 'Use this model',
-  });
-  return folder?.[0]?.fsPath;
 }
 
 export async function selectModel(engine: EngineClient): Promise<string | undefined> {
@@ -136,6 +118,8 @@ export async function selectModel(engine: EngineClient): Promise<string | undefi
   const { bundled } = await listModels(engine);
   const model = await pickModel(bundled, cfg.model, 'Promptscope: select model');
   if (model === undefined) return undefined;
+  // The same checks as loading, before anything is saved.
+  if (!(await checkModel(engine, model))) return undefined;
   const c = vscode.workspace.getConfiguration(SECTION);
   const inspect = c.inspect<string>('model');
   const target =

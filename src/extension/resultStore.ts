@@ -25,6 +25,8 @@ export interface StoredResult {
   row: number;
   /** Which method run the tints show. */
   run: number;
+  /** Trailing whitespace of the selection that the prompt left out. */
+  leftOut?: string;
 }
 
 /** One edit in the coordinates of the document before the edit (like TextDocumentContentChangeEvent). */

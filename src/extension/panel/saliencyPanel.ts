@@ -21,6 +21,13 @@ import { renderPanelHtml } from './panelHtml';
 export interface PanelHost {
   rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity }): Promise<void>;
   revealToken(documentUri: string, start: number, end: number): void;
+  /**
+   * After a window reload: take back a restored result when its document still holds its text (tints and
+   * Re-run work again); 'stale' when it does not.
+   */
+  restore?(snapshot: PanelSnapshot): Promise<'live' | 'stale'>;
+  /** Explain the document of a stale panel again. */
+  explainAgain?(snapshot: PanelSnapshot): void;
   /** Show target row `row` of the result of `documentUri` in the editor tints. */
   selectRow?(documentUri: string, resultCreatedAt: string, row: number): void;
   current(): { documentUri: string; result: AttributionResult; offset: number } | undefined;
@@ -41,6 +48,8 @@ export class SaliencyPanel implements SaliencyPanelController {
   private snapshot: PanelSnapshot | null | undefined;
   private rendered: { resultCreatedAt: string; tokenCount: number } | undefined;
   private disposed = false;
+  /** The shown snapshot no longer matches its document (restored after a reload). */
+  private stale = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -52,8 +61,15 @@ export class SaliencyPanel implements SaliencyPanelController {
         // (validated like any webview message) so that reveal and export keep working on what is shown.
         deserializeWebviewPanel: async (panel, state: unknown) => {
           const restored = parsePanelState(state)?.snapshot;
-          if (restored && this.snapshot === undefined && !this.host.current()) this.snapshot = restored;
           this.adopt(panel);
+          if (restored && this.snapshot === undefined && !this.host.current()) {
+            const status = this.host.restore ? await this.host.restore(restored).catch(() => 'stale' as const) : 'stale';
+            if (status === 'stale') {
+              this.snapshot = restored;
+              this.stale = true;
+            }
+            this.postSnapshot();
+          }
         },
       }),
     );
@@ -77,6 +93,8 @@ export class SaliencyPanel implements SaliencyPanelController {
 
   update(documentUri: string | undefined, result: AttributionResult | undefined, offset: number): void {
     if (!this.panel) return;
+    if (!result && this.stale) return; // keep showing the stale result (and its Explain again) until a new one
+    this.stale = false;
     this.snapshot = result ? { ...(documentUri !== undefined && { documentUri }), offset, result } : null;
     this.postSnapshot();
   }
@@ -134,6 +152,13 @@ export class SaliencyPanel implements SaliencyPanelController {
       this.snapshot = { documentUri: current.documentUri, offset: current.offset, result: current.result };
     }
     this.post({ type: 'snapshot', snapshot: this.snapshot });
+    if (this.stale) {
+      this.post({
+        type: 'status',
+        state: 'stale',
+        message: 'This result is from before the window was reloaded, and its document no longer holds the explained text (or is not open).',
+      });
+    }
   }
 
   private onMessage(raw: unknown): void {
@@ -157,6 +182,9 @@ export class SaliencyPanel implements SaliencyPanelController {
         if (snap?.documentUri && range) this.host.revealToken(snap.documentUri, range.start, range.end);
         return;
       }
+      case 'explainAgain':
+        if (this.snapshot) this.host.explainAgain?.(this.snapshot);
+        return;
       case 'selectRow': {
         const snap = this.snapshot;
         if (snap?.documentUri && msg.row < snap.result.target.rows.length) this.host.selectRow?.(snap.documentUri, snap.result.createdAt, msg.row);

@@ -32,7 +32,9 @@ export function run(): Promise<void> {
   fs.rmSync(out, { force: true });
   fs.writeFileSync(out.replace(/\.json$/, '.log'), '');
 
-  const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: 'spec' });
+  // PROMPTSCOPE_TEST_GREP runs only the tests whose full title matches (while working on one area).
+  const grep = process.env.PROMPTSCOPE_TEST_GREP;
+  const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: 'spec', ...(grep && { grep }) });
   mocha.suite.emit('pre-require', globalThis, 'promptscope-extension-suite', mocha);
   // Test files are bundled lazily: requiring them here registers their suites on the globals above.
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -43,6 +45,7 @@ export function run(): Promise<void> {
   require('./cancel.test');
   require('./clear.test');
   require('./targets.test');
+  require('./editorFixes.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
