@@ -30,7 +30,9 @@ TEXT is the prompt; without it, the prompt is read from --file or standard input
 
 Options:
   --file FILE            read the prompt from FILE
-  --model NAME|DIR       bundled model name or a model folder (default: promptscope-tiny-lm)
+  --model NAME|DIR|ID    bundled model name, a model folder, or a Hugging Face hub id org/name[@revision]
+                         (downloaded once into ~/.cache/promptscope/hub; HF_ENDPOINT, HF_TOKEN honoured)
+                         (default: promptscope-tiny-lm)
   --method NAME[,NAME]   attribution method(s) (default: occlusion); see --list-methods
   --target TEXT          explain this next token instead of the model's own prediction
   --force TEXT           explain a forced continuation, one row per token

@@ -32,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
 
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
-  const model = await loadModel(opts.model);
+  const download = downloadProgress();
+  const model = await loadModel(opts.model, { signal: controller.signal, onProgress: download.report });
+  download.finish(model.folder.dir);
   if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients)) await ensureGradients(model);
   // Soft-NC / Soft-NS need the embeddings-input path; without it the other figures still come.
   else if (opts.trust) await ensureGradients(model).catch(() => undefined);
@@ -64,6 +66,28 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(renderResult(result, { color, granularity: opts.granularity, top: opts.top }));
   }
   return 0;
+}
+
+/** A hub download reports on stderr: one line rewritten in a terminal, one line per file otherwise. */
+function downloadProgress(): { report: (done: number, total: number, message: string) => void; finish: (dir: string) => void } {
+  const tty = process.stderr.isTTY === true;
+  let lastFile: string | undefined;
+  let used = false;
+  return {
+    report: (done, total, message) => {
+      used = true;
+      const pct = total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : '';
+      if (tty) process.stderr.write(`\r${message}${pct}\x1b[K`);
+      else {
+        const file = message.split(' · ')[0];
+        if (file !== lastFile) process.stderr.write(`${message}${pct}\n`);
+        lastFile = file;
+      }
+    },
+    finish: (dir) => {
+      if (used) process.stderr.write(`${tty ? '\r\x1b[K' : ''}Model files are in ${dir}\n`);
+    },
+  };
 }
 
 function readFile(file: string): string {

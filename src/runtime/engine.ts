@@ -6,7 +6,7 @@ import { EngineError, type EngineCall, type ModelSummary } from '../core/engineP
 import { explain } from '../core/explain';
 import { METHODS } from '../core/methods/registry';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
-import { ensureAttention, ensureGradients, loadModel, type LoadedModel } from './loadedModel';
+import { ensureAttention, ensureGradients, loadModel, type LoadedModel, type LoadOptions } from './loadedModel';
 
 export interface EngineOptions {
   /** Where derived artefacts (augmented gradient graphs) are cached. */
@@ -22,11 +22,12 @@ export class Engine {
 
   constructor(readonly options: EngineOptions = {}) {}
 
-  model(id: string | undefined): Promise<LoadedModel> {
+  /** `options` (download progress and cancellation of a hub model) apply to the call that starts the load. */
+  model(id: string | undefined, options?: LoadOptions): Promise<LoadedModel> {
     const key = id?.trim() || DEFAULT_MODEL;
     let p = this.models.get(key);
     if (!p) {
-      p = loadModel(key);
+      p = loadModel(key, options);
       this.models.set(key, p);
       // A failed load is not cached: the user may fix the folder and try again.
       p.catch(() => this.models.delete(key));
@@ -44,7 +45,7 @@ export class Engine {
           methods: METHODS.map((m) => ({ name: m.name, label: m.label, needsGradients: m.needsGradients, description: m.description })),
         };
       case 'describeModel': {
-        const m = await this.model(call.model);
+        const m = await this.model(call.model, { signal, onProgress });
         const i = m.runner.info;
         const summary: ModelSummary = { id: i.id, kind: i.kind, architecture: i.architecture, contextLength: i.contextLength, labels: i.labels, supportsGradients: i.supportsGradients };
         return summary;
@@ -54,7 +55,7 @@ export class Engine {
         return { tokens: m.tokenizer.encodePrompt(call.text).length, contextLength: m.runner.info.contextLength };
       }
       case 'explain': {
-        const m = await this.model(call.request.model);
+        const m = await this.model(call.request.model, { signal, onProgress });
         if (call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients)) {
           onProgress?.(0, 1, 'Preparing gradients');
           await ensureGradients(m, this.options.cacheDir);

@@ -2,12 +2,13 @@
 import { EngineError } from '../core/engineProtocol';
 import type { ExplainDeps } from '../core/explain';
 import type { ModelInfo, SpecialTokenIds } from '../core/modelRunner';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { UnsupportedGradientError } from '../onnx/gradients';
 import { createAttentionBackend } from './attentionBackend';
 import { createGradientBackend } from './gradientBackend';
-import { resolveModelFolder, type ModelFolder } from './modelFolder';
+import { ensureHubModel } from './hub/hubModel';
+import { cacheRoot } from './hub/hubSettings';
+import { hubIdOf, resolveModelFolder, type ModelFolder } from './modelFolder';
 import { OnnxRunner } from './onnxRunner';
 import { TextTokenizer } from './textTokenizer';
 
@@ -17,8 +18,21 @@ export interface LoadedModel extends ExplainDeps {
   tokenizer: TextTokenizer;
 }
 
-export async function loadModel(model: string | undefined): Promise<LoadedModel> {
-  const folder = resolveModelFolder(model);
+export interface LoadOptions {
+  signal?: AbortSignal;
+  /** Download progress of a hub model. */
+  onProgress?: (done: number, total: number, message: string) => void;
+  /** promptscope.hubEndpoint (HF_ENDPOINT otherwise). */
+  hubEndpoint?: string;
+  variant?: string;
+}
+
+export async function loadModel(model: string | undefined, options: LoadOptions = {}): Promise<LoadedModel> {
+  const hubId = hubIdOf(model);
+  const downloaded = hubId
+    ? await ensureHubModel(hubId, { signal: options.signal, onProgress: options.onProgress, endpoint: options.hubEndpoint, variant: options.variant })
+    : undefined;
+  const folder = resolveModelFolder(model, downloaded);
   const tokenizer = await TextTokenizer.load(folder.dir);
   const cfg = folder.config;
   const num = (...keys: string[]) => {
@@ -59,7 +73,7 @@ export async function loadModel(model: string | undefined): Promise<LoadedModel>
 
 /** Default home of derived artefacts (augmented gradient graphs), keyed inside by the model file's hash. */
 export function defaultCacheDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'promptscope');
+  return cacheRoot();
 }
 
 /**

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { EngineError } from '../core/engineProtocol';
 import type { ModelKind } from '../core/modelRunner';
 import { GENAI_CONFIG, readGenaiConfig, type GenaiModel } from './genaiConfig';
+import { parseHubId, type HubId } from './hub/hubId';
 
 export const DEFAULT_MODEL = 'promptscope-tiny-lm';
 
@@ -34,6 +35,13 @@ export function bundledModelsDir(): string {
   return candidates.find((p) => fs.existsSync(path.join(p, DEFAULT_MODEL))) ?? candidates[0];
 }
 
+/** The hub id `model` names: not a bundled model, not an existing path, and written `org/name[@revision]`. */
+export function hubIdOf(model: string | undefined): HubId | undefined {
+  const id = model?.trim();
+  if (!id || listBundledModels().includes(id) || path.isAbsolute(id) || id.startsWith('.') || fs.existsSync(id)) return undefined;
+  return parseHubId(id);
+}
+
 export function listBundledModels(): string[] {
   const dir = bundledModelsDir();
   if (!fs.existsSync(dir)) return [];
@@ -43,21 +51,19 @@ export function listBundledModels(): string[] {
     .sort();
 }
 
-export function resolveModelFolder(model: string | undefined): ModelFolder {
+/**
+ * `downloaded`: a hub id already fetched into the cache (see hub/hubModel.ts); its folder and ONNX file.
+ */
+export function resolveModelFolder(model: string | undefined, downloaded?: { dir: string; onnx: string }): ModelFolder {
   const id = model && model.trim() ? model.trim() : DEFAULT_MODEL;
   let dir: string;
-  if (listBundledModels().includes(id)) dir = path.join(bundledModelsDir(), id);
+  if (downloaded) dir = downloaded.dir;
+  else if (listBundledModels().includes(id)) dir = path.join(bundledModelsDir(), id);
   else if (path.isAbsolute(id) || id.startsWith('.') || fs.existsSync(id)) dir = path.resolve(id);
-  else if (/^[\w.-]+\/[\w.-]+$/.test(id)) {
+  else {
     throw new EngineError(
       'model-load',
-      `Model "${id}" looks like a Hugging Face hub id, but Promptscope loads models from local folders only here. ` +
-        'Download or export the model in ONNX form and set promptscope.model (or --model) to its folder.',
-    );
-  } else {
-    throw new EngineError(
-      'model-load',
-      `Unknown model "${id}". Use a bundled model (${listBundledModels().join(', ') || 'none found'}) or the path of a folder in Hugging Face layout.`,
+      `Unknown model "${id}". Use a bundled model (${listBundledModels().join(', ') || 'none found'}), the path of a folder in Hugging Face layout, or a hub id such as onnx-community/Qwen2.5-0.5B-Instruct.`,
     );
   }
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
@@ -80,7 +86,7 @@ export function resolveModelFolder(model: string | undefined): ModelFolder {
   if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) {
     throw new EngineError('model-load', `tokenizer.json is missing in ${dir}. Export the tokenizer with the model (tokenizer.save_pretrained).`);
   }
-  const onnxPath = genai?.onnxPath ?? ['onnx/model.onnx', 'model.onnx'].map((p) => path.join(dir, p)).find((p) => fs.existsSync(p));
+  const onnxPath = downloaded ? path.join(dir, downloaded.onnx) : (genai?.onnxPath ?? ['onnx/model.onnx', 'model.onnx'].map((p) => path.join(dir, p)).find((p) => fs.existsSync(p)));
   if (!onnxPath) {
     throw new EngineError('model-load', `No ONNX model in ${dir}: expected onnx/model.onnx or model.onnx. Export the model to ONNX first (for example with optimum-cli export onnx).`);
   }
