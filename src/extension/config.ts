@@ -21,6 +21,8 @@ export interface PromptscopeConfig {
   maxTokensPerBatch: number;
   /** Faithfulness and agreement figures on every result. */
   trust: boolean;
+  /** Hub or mirror for hub ids; '' = HF_ENDPOINT or the public hub. */
+  hubEndpoint: string;
 }
 
 export const SECTION = 'promptscope';
@@ -40,6 +42,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     maxTokens: clampInt(c.get<number>('maxTokens', 512), 1, 1_000_000),
     maxTokensPerBatch: clampInt(c.get<number>('maxTokensPerBatch', 8192), 64, 10_000_000),
     trust: c.get<boolean>('trust', true) !== false,
+    hubEndpoint: c.get<string>('hubEndpoint', '').trim(),
   };
 }
 

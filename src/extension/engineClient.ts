@@ -55,8 +55,8 @@ export interface EngineClientStats {
 export interface EngineClientOptions {
   /** Absolute path of the bundled inference entry (dist/inference.js). */
   modulePath: string;
-  /** Extra environment for the process, e.g. the model cache folder. */
-  env?: Record<string, string>;
+  /** Extra environment for the process, e.g. the model cache folder; a function is read at each start. */
+  env?: Record<string, string> | (() => Record<string, string>);
   /** Called when the process dies unexpectedly (not on dispose). */
   onCrash?: (info: { code: number | null; signal: NodeJS.Signals | null; stderrTail: string }) => void;
   /** Lines the process writes to stderr/stdout (for an output channel). */
@@ -147,7 +147,7 @@ export class EngineClient extends Disposable {
         // Leave one core to the editor: onnxruntime's worker threads spin and would starve the extension host.
         PROMPTSCOPE_THREADS: String(Math.max(1, os.availableParallelism() - 1)),
         ...process.env,
-        ...this.options.env,
+        ...(typeof this.options.env === 'function' ? this.options.env() : this.options.env),
         ELECTRON_RUN_AS_NODE: '1',
       },
       serialization: 'json',

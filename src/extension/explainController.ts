@@ -184,6 +184,10 @@ export class ExplainController extends Disposable {
                   return;
                 }
                 endPhase();
+                if (message?.startsWith('Downloading ')) {
+                  report(`${message} · ${total > 0 ? Math.floor((100 * done) / total) : 0}%`);
+                  return;
+                }
                 const frac = total > 0 ? Math.min(1, done / total) : 0;
                 const elapsed = Date.now() - started;
                 const eta = frac > 0.02 && elapsed > 300 ? (elapsed / frac) * (1 - frac) : undefined;
@@ -240,6 +244,15 @@ export class ExplainController extends Disposable {
       if (why === 'closed') this.inform('info', 'Promptscope stopped: the document was closed while it was being explained.');
       if (why === 'edited') this.inform('info', 'Promptscope stopped: the text changed while it was being explained. Run it again on the new text.');
       return { kind: 'cancelled', reason: why };
+    }
+    if (e.code === 'model-load' && e.details?.cacheDir) {
+      // A hub download failed: the whole message, since it names the folder where files can go by hand.
+      const folder = String(e.details.cacheDir);
+      this.inform('error', `Promptscope could not download the model “${request.model}”: ${e.message}`, ['Copy Folder Path', 'Select Model']).then((pick) => {
+        if (pick === 'Copy Folder Path') void vscode.env.clipboard.writeText(folder);
+        if (pick === 'Select Model') void vscode.commands.executeCommand('promptscope.selectModel');
+      });
+      return { kind: 'error', code: e.code, message: e.message };
     }
     switch (e.code) {
       case 'too-long': {

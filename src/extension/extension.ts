@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Granularity, TargetSpec } from '../core/request';
 import type { PromptscopeApi } from './api';
-import { SECTION, VIEW_SETTINGS } from './config';
+import { readConfig, SECTION, VIEW_SETTINGS } from './config';
 import { EngineClient } from './engineClient';
 import { ExplainController, trackEdits, type ExplainOptions } from './explainController';
 import { TokenHoverProvider } from './hoverProvider';
@@ -34,7 +34,11 @@ class Promptscope extends Disposable {
     this.engine = this._register(
       new EngineClient({
         modulePath: path.join(context.extensionPath, 'dist', 'inference.js'),
-        env: { PROMPTSCOPE_CACHE_DIR: path.join(context.globalStorageUri.fsPath, 'models') },
+        env: () => {
+          const hubEndpoint = readConfig().hubEndpoint;
+          // Hub downloads land in the extension's global storage, beside the derived gradient graphs.
+          return { PROMPTSCOPE_CACHE_DIR: path.join(context.globalStorageUri.fsPath, 'models'), ...(hubEndpoint && { PROMPTSCOPE_HUB_ENDPOINT: hubEndpoint }) };
+        },
         onLog: (line) => this.log.info(line),
         onCrash: ({ code, signal, stderrTail }) => {
           this.log.error(`inference process exited (code ${code}, signal ${signal})\n${stderrTail}`);
@@ -134,6 +138,8 @@ class Promptscope extends Disposable {
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration(SECTION)) return;
+        // The inference process reads the hub endpoint when it starts: start a fresh one when idle.
+        if (e.affectsConfiguration(`${SECTION}.hubEndpoint`) && this.controller.activeRequests === 0) this.engine.stop();
         if (VIEW_SETTINGS.some((s) => e.affectsConfiguration(s))) {
           this.renderer.renderAll(true);
           this.legend.refresh();

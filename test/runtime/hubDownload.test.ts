@@ -121,6 +121,17 @@ describe('hub downloads (local hub server)', function () {
     assert.equal(ranged[0].ifRange, `"${server.repos.get('promptscope/tiny-lm')!.find((f) => f.path === 'onnx/model.onnx')!.sha256}"`);
   });
 
+  it('a busy storage host (HTTP 503) is asked again; one that stays busy gives one message', async function () {
+    server.faults.busy = new Map([['onnx/model.onnx', 2]]);
+    const got = await ensureHubModel(id, fetchOpts());
+    assertConsistent(got.dir);
+    fs.rmSync(cache, { recursive: true, force: true });
+    server.faults.busy = new Map([['onnx/model.onnx', 100]]);
+    const err = await catchEngineError(ensureHubModel(id, fetchOpts()));
+    assert.match(err.message, /lists onnx\/model\.onnx in promptscope\/tiny-lm but answered HTTP 503 \(Service temporarily unavailable\)/);
+    assertConsistent(got.dir);
+  });
+
   it('a cancelled download keeps its part file and the next run resumes it', async function () {
     server.faults.slow = new Set(['onnx/model.onnx']);
     const controller = new AbortController();

@@ -37,6 +37,8 @@ export interface Faults {
   missing: Set<string>;
   /** repo → token it accepts; other requests get 401. */
   gated: Map<string, string>;
+  /** path → how many more downloads answer 503. */
+  busy?: Map<string, number>;
   /** paths sent slowly (64 kB every 20 ms), so a test can act in the middle of the file. */
   slow?: Set<string>;
 }
@@ -164,6 +166,11 @@ export class HubServer {
   }
 
   private send(req: http.IncomingMessage, res: http.ServerResponse, f: ServedFile, etag: string): void {
+    const busy = this.faults.busy?.get(f.path) ?? 0;
+    if (busy > 0) {
+      this.faults.busy!.set(f.path, busy - 1);
+      return json(res, 503, { error: 'Service temporarily unavailable' });
+    }
     let bytes = f.bytes;
     const corrupt = this.faults.corrupt.get(f.path) ?? 0;
     if (corrupt > 0) {

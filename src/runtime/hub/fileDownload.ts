@@ -113,7 +113,14 @@ async function fetchToPart(url: string, dest: string, entry: TreeFile, options: 
         continue;
       }
       if (res.status !== 200 && res.status !== 206) {
-        throw new HubStatusError(res.status, url, serverMessage(await res.text().catch(() => '')));
+        const error = new HubStatusError(res.status, url, serverMessage(await res.text().catch(() => '')));
+        // A busy server or storage host: wait and try again, like a dropped connection.
+        if ((res.status >= 500 || res.status === 429) && attempt < attempts - 1) {
+          lastCause = `HTTP ${res.status}`;
+          await pause(attempt);
+          continue;
+        }
+        throw error;
       }
       if (res.status === 206 && contentRangeStart(res.headers.get('content-range')) !== offset) {
         // A range we did not ask for: start this file again from its first byte.
@@ -151,9 +158,13 @@ async function fetchToPart(url: string, dest: string, entry: TreeFile, options: 
     } finally {
       clearTimeout(timer);
     }
-    await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+    await pause(attempt);
   }
   throw new HubUnreachableError(lastCause || 'the download kept failing');
+}
+
+function pause(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
 }
 
 function contentRangeStart(header: string | null): number | undefined {

@@ -46,6 +46,7 @@ export function run(): Promise<void> {
   require('./clear.test');
   require('./targets.test');
   require('./editorFixes.test');
+  require('./hub.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
