@@ -5,12 +5,14 @@
  * Every downloaded file is compared byte for byte with the bundled original.
  */
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineError } from '../../src/core/engineProtocol';
+import { LOCK } from '../../src/runtime/hub/cacheLock';
 import { ensureHubModel, MANIFEST } from '../../src/runtime/hub/hubModel';
 import { parseHubId } from '../../src/runtime/hub/hubId';
 import { neededFiles } from '../../src/runtime/hub/neededFiles';
@@ -82,6 +84,7 @@ describe('hub downloads (local hub server)', function () {
   beforeEach(function () {
     cache = fs.mkdtempSync(path.join(os.tmpdir(), 'promptscope-hub-'));
     server.faults = { dropAfter: new Map(), corrupt: new Map(), missing: new Set(), gated: server.faults.gated };
+    server.faults.gatedFilesOnly = false;
     delete process.env.HF_TOKEN;
   });
   afterEach(() => fs.rmSync(cache, { recursive: true, force: true }));
@@ -199,6 +202,45 @@ describe('hub downloads (local hub server)', function () {
     assert.ok(log.filter((l) => l.host !== storageHost).every((l) => l.authorization === `Bearer ${TOKEN}`));
     assert.ok(log.filter((l) => l.host === storageHost).every((l) => l.authorization === undefined), 'no token to the storage host');
     for (const f of listFiles(cache)) assert.ok(!fs.readFileSync(path.join(cache, f)).includes(TOKEN), `token stored in ${f}`);
+  });
+
+  it('a gated model whose listing is public: the refused download gives the same message and writes no file', async function () {
+    server.faults.gatedFilesOnly = true;
+    const gated = parseHubId('promptscope/gated-lm')!;
+    const err = await catchEngineError(ensureHubModel(gated, fetchOpts()));
+    assert.match(err.message, /refused access to promptscope\/gated-lm \(HTTP 401\).*HF_TOKEN/);
+    const dir = path.join(cache, 'hub', 'promptscope', 'gated-lm', 'main');
+    assert.deepEqual(assertConsistent(dir), []);
+    process.env.HF_TOKEN = TOKEN;
+    assertConsistent((await ensureHubModel(gated, fetchOpts())).dir);
+  });
+
+  it('waits for another process downloading the same model, and takes over a lock whose process is gone', async function () {
+    const dir = path.join(cache, 'hub', 'promptscope', 'tiny-lm', 'main');
+    fs.mkdirSync(dir, { recursive: true });
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      fs.writeFileSync(path.join(dir, LOCK), String(other.pid));
+      const messages: string[] = [];
+      const n0 = server.log.length;
+      const pending = ensureHubModel(id, { ...fetchOpts(), onProgress: (_d, _t, m) => messages.push(m) });
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(server.log.length, n0, 'no request while the other process holds the folder');
+      assert.deepEqual(messages, ['Downloading promptscope/tiny-lm: waiting for another Promptscope process that is downloading it']);
+      other.kill();
+      await new Promise((r) => other.once('exit', r));
+      assertConsistent((await pending).dir);
+      assert.ok(!fs.existsSync(path.join(dir, LOCK)), 'the lock is released');
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('a cache folder that cannot be written gives one message', async function () {
+    const blocked = path.join(cache, 'not-a-folder');
+    fs.writeFileSync(blocked, '');
+    const err = await catchEngineError(ensureHubModel(id, { cacheRoot: blocked, endpoint: server.url }));
+    assert.match(err.message, /^Promptscope could not store promptscope\/tiny-lm in .*not-a-folder.*: it is not a folder that can be written to \(ENOTDIR/);
   });
 
   it('corrupt bytes are thrown away and fetched again; corrupt twice gives one message and keeps nothing', async function () {

@@ -37,6 +37,8 @@ export interface Faults {
   missing: Set<string>;
   /** repo → token it accepts; other requests get 401. */
   gated: Map<string, string>;
+  /** Gated repositories list their files to anyone and refuse only the downloads (as the hub does). */
+  gatedFilesOnly?: boolean;
   /** path → how many more downloads answer 503. */
   busy?: Map<string, number>;
   /** paths sent slowly (64 kB every 20 ms), so a test can act in the middle of the file. */
@@ -113,14 +115,14 @@ export class HubServer {
     json(res, 404, { error: 'Not found' });
   }
 
-  private allowed(req: http.IncomingMessage, res: http.ServerResponse, repo: string): boolean {
+  private allowed(req: http.IncomingMessage, res: http.ServerResponse, repo: string, listing = false): boolean {
     const files = this.repos.get(repo);
     if (!files) {
       json(res, 404, { error: 'Repository not found' });
       return false;
     }
     const token = this.faults.gated.get(repo);
-    if (token && req.headers.authorization !== `Bearer ${token}`) {
+    if (token && !(listing && this.faults.gatedFilesOnly) && req.headers.authorization !== `Bearer ${token}`) {
       json(res, 401, { error: 'Access to model is restricted. You must have access to it and be authenticated to access it.' });
       return false;
     }
@@ -128,7 +130,7 @@ export class HubServer {
   }
 
   private tree(req: http.IncomingMessage, res: http.ServerResponse, repo: string, url: URL): void {
-    if (!this.allowed(req, res, repo)) return;
+    if (!this.allowed(req, res, repo, true)) return;
     const files = this.repos.get(repo)!;
     const start = Number(url.searchParams.get('cursor') ?? 0);
     const page = files.slice(start, start + this.pageSize).map((f) => ({

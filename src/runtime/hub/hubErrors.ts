@@ -53,3 +53,12 @@ export function checksum(c: HubContext, file: string): EngineError {
     `${file} of ${c.label} did not match the size and checksum ${c.endpoint} lists, twice in a row, so it was not kept. Try again later (a mirror may be serving a different file).`,
   );
 }
+
+export function cannotWrite(c: HubContext, code: string, detail: string): EngineError {
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it may not be written to' : 'it is not a folder that can be written to';
+  return new EngineError(
+    'model-load',
+    `Promptscope could not store ${c.label} in ${c.dir}: ${why} (${detail.split('\n')[0]}). Free space or fix the folder's permissions, or set PROMPTSCOPE_CACHE_DIR to another folder.`,
+    { cacheDir: c.dir, model: c.label },
+  );
+}

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError } from '../../core/modelRunner';
+import { withCacheLock } from './cacheLock';
 import { matchesListing } from './checksum';
 import { ChecksumError, downloadFile } from './fileDownload';
 import * as errors from './hubErrors';
@@ -51,12 +52,28 @@ export async function ensureHubModel(id: HubId, options: HubModelOptions = {}): 
   const ctx: errors.HubContext = { label: formatHubId(id), endpoint, dir, hasToken: !!token };
   const variant = options.variant ?? 'auto';
 
-  const cached = readManifest(dir);
-  if (cached) {
+  const fromCache = (): HubModel | undefined => {
+    const cached = readManifest(dir);
+    if (!cached) return undefined;
     const need = neededFiles(cached.files.map((f) => f.path), variant, ctx.label);
-    if (need.files.every((p) => isVerified(dir, cached, p))) return { dir, onnx: need.onnx, variant: need.variant, downloadedBytes: 0 };
+    return need.files.every((p) => isVerified(dir, cached, p)) ? { dir, onnx: need.onnx, variant: need.variant, downloadedBytes: 0 } : undefined;
+  };
+  const ready = fromCache();
+  if (ready) return ready;
+  try {
+    return await withCacheLock(dir, async () => fromCache() ?? (await download(id, dir, endpoint, token, ctx, variant, options)), {
+      signal: options.signal,
+      onWait: () => options.onProgress?.(0, 0, `Downloading ${ctx.label}: waiting for another Promptscope process that is downloading it`),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && !(err instanceof HubUnreachableError)) throw errors.cannotWrite(ctx, code, (err as Error).message);
+    throw err;
   }
+}
 
+async function download(id: HubId, dir: string, endpoint: string, token: string | undefined, ctx: errors.HubContext, variant: string, options: HubModelOptions): Promise<HubModel> {
+  const cached = readManifest(dir);
   let tree: TreeFile[];
   try {
     tree = await listTree(endpoint, id, token, options.signal);
