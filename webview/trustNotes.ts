@@ -16,6 +16,10 @@ const NOTES: Record<string, string> = {
     'SmoothGrad averages gradients over noisy copies of the input. Scores vary with the seed and noise level; compare runs with the same seed.',
   attention:
     'Attention weights show where the model looked, not what changed its output; treat them as a hint, not an explanation.',
+  'attention-rollout':
+    'Attention rollout multiplies attention through the layers with the residual stream as half of each layer. It is still attention, not an effect on the output: a description of information flow under a simplifying assumption.',
+  atman:
+    'AtMan suppresses the attention to one token in every layer and measures the drop of the target score. It is a perturbation, so it is causal for this model, but the suppression factor is a choice and effects that need several tokens suppressed together are missed.',
 };
 
 const GENERIC =

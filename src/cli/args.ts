@@ -19,6 +19,8 @@ export interface CliOptions {
   color?: boolean;
   /** Faithfulness and agreement figures (on unless --no-trust). */
   trust: boolean;
+  /** Keep every layer's and head's attention probabilities in exports and print their summary. */
+  attentionDetail: boolean;
 }
 
 export class UsageError extends Error {}
@@ -46,6 +48,11 @@ Options:
   --ig-baseline B        integrated gradients baseline: zero | mean | pad (default mean)
   --samples N --seed N   SmoothGrad samples (default 16) and seed (default 0)
   --noise X              SmoothGrad noise, as a fraction of the embeddings' range (default 0.1)
+  --layer L --head H     attention: read one layer / head (0-based; default: the mean over all)
+  --suppression F        atman: suppression factor f (default 0.9: the token's scores × 0.1)
+  --conceptual K         atman: also suppress tokens whose embeddings have cosine ≥ K (paper: 0.7)
+  --attention-detail     attention methods: print the layer × head summary and keep every layer's
+                         probabilities in --json / --html exports (large)
   --top K                number of top tokens listed (default: 5)
   --max-tokens N         refuse prompts longer than N tokens
   --batch-tokens N       cap on tokens per onnxruntime run
@@ -61,7 +68,7 @@ Options:
 `;
 
 export function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { methods: ['occlusion'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {}, trust: true };
+  const o: CliOptions = { methods: ['occlusion'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {}, trust: true, attentionDetail: false };
   const positional: string[] = [];
   const targets: TargetSpec[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -121,6 +128,17 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       }
       case '--seed': o.params.seed = int(0); break;
+      case '--layer': o.params.layer = int(0); break;
+      case '--head': o.params.head = int(0); break;
+      case '--suppression': case '--conceptual': {
+        const raw = value();
+        const x = Number(raw);
+        if (!(x >= 0 && x <= 1) || raw.trim() === '') throw new UsageError(`${a} needs a number between 0 and 1 (got "${raw}").`);
+        if (a === '--suppression') o.params.suppression = x;
+        else o.params.conceptual = x;
+        break;
+      }
+      case '--attention-detail': o.attentionDetail = true; break;
       case '--top': o.top = int(); break;
       case '--max-tokens': o.maxTokens = int(); break;
       case '--batch-tokens': o.batchTokens = int(); break;

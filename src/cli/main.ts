@@ -4,6 +4,7 @@ import { EngineError } from '../core/engineProtocol';
 import { explain } from '../core/explain';
 import { toCsv } from '../core/exporters/csv';
 import { toHtml } from '../core/exporters/html';
+import { attentionSummary, withoutAttentionDetail } from '../core/exporters/attentionDetail';
 import { toJson } from '../core/exporters/json';
 import { METHODS } from '../core/methods/registry';
 import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedModel';
@@ -58,12 +59,16 @@ async function main(argv: string[]): Promise<number> {
     { signal: controller.signal, onProgress: progress },
   );
   if (progress) process.stderr.write('\r\x1b[K');
-  if (opts.html) fs.writeFileSync(opts.html, toHtml(result));
-  if (opts.csv) fs.writeFileSync(opts.csv, toCsv(result));
-  if (opts.json) process.stdout.write(toJson(result));
+  const exported = opts.attentionDetail ? result : withoutAttentionDetail(result);
+  if (opts.html) fs.writeFileSync(opts.html, toHtml(exported));
+  if (opts.csv) fs.writeFileSync(opts.csv, toCsv(exported));
+  if (opts.json) process.stdout.write(toJson(exported));
   else {
     const color = opts.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
     process.stdout.write(renderResult(result, { color, granularity: opts.granularity, top: opts.top }));
+    if (opts.attentionDetail) {
+      for (const run of result.runs) if (run.attention) process.stdout.write(`\n${run.method}: ${attentionSummary(run.attention, (i) => result.input.tokens[i]?.text ?? '')}`);
+    }
   }
   return 0;
 }

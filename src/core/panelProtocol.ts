@@ -24,6 +24,9 @@ export const PANEL_METHODS: readonly string[] = [
   'gradient-x-input',
   'integrated-gradients',
   'smoothgrad',
+  'attention',
+  'attention-rollout',
+  'atman',
 ];
 
 /** One whole result as the panel shows it: the panel never receives partial updates. */

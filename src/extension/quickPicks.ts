@@ -18,6 +18,7 @@ interface MethodInfo {
   label: string;
   description: string;
   needsGradients?: boolean;
+  needsAttention?: boolean;
 }
 
 async function listModels(engine: EngineClient): Promise<{ bundled: string[]; methods: MethodInfo[] }> {
@@ -41,7 +42,7 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
 
   const methodItems = methods.map((m) => ({
     label: m.name,
-    description: [m.label !== m.name ? m.label : undefined, m.needsGradients ? 'gradients' : undefined].filter(Boolean).join(' · ') || undefined,
+    description: [m.label !== m.name ? m.label : undefined, m.needsGradients ? 'gradients' : undefined, m.needsAttention ? 'reads attention' : undefined].filter(Boolean).join(' · ') || undefined,
     detail: m.description || undefined,
     picked: m.name === cfg.method,
   }));

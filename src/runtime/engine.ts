@@ -42,7 +42,7 @@ export class Engine {
       case 'listModels':
         return {
           bundled: listBundledModels(),
-          methods: METHODS.map((m) => ({ name: m.name, label: m.label, needsGradients: m.needsGradients, description: m.description })),
+          methods: METHODS.map((m) => ({ name: m.name, label: m.label, needsGradients: m.needsGradients, needsAttention: m.needsAttention ?? false, description: m.description })),
         };
       case 'describeModel': {
         const m = await this.model(call.model, { signal, onProgress });

@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark table in one run, so ratios are measured side by side. Pass section names
  * (occlusion, gradients, causes, editor) to run only some.
  */
+import { runAttentionBench } from './attention';
 import { runCauseRecoveryBench } from './causeRecovery';
 import { runEditorBench } from './editor';
 import { runGradientBench } from './gradients';
@@ -12,6 +13,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   gradients: runGradientBench,
   causes: () => runCauseRecoveryBench(),
   editor: runEditorBench,
+  attention: () => runAttentionBench(),
 };
 
 async function main(): Promise<void> {
