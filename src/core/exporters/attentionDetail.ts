@@ -24,7 +24,7 @@ export function attentionSummary(detail: AttentionDetail, tokenText: (i: number)
   };
   const width = Math.max(12, ...Array.from({ length: detail.layers }, (_, l) => Math.max(...Array.from({ length: detail.heads }, (_, h) => cell(l, h).length))));
   const lines = [`most-attended token from position ${q}, per layer (rows) and head (columns):`];
-  lines.push('       ' + Array.from({ length: detail.heads }, (_, h) => `head ${h}`.padEnd(width)).join(' '));
-  for (let l = 0; l < detail.layers; l++) lines.push(`layer ${l}`.padEnd(7) + Array.from({ length: detail.heads }, (_, h) => cell(l, h).padEnd(width)).join(' '));
+  lines.push(' '.repeat(9) + Array.from({ length: detail.heads }, (_, h) => `head ${h}`.padEnd(width)).join(' '));
+  for (let l = 0; l < detail.layers; l++) lines.push(`layer ${l}`.padEnd(9) + Array.from({ length: detail.heads }, (_, h) => cell(l, h).padEnd(width)).join(' '));
   return lines.join('\n') + '\n';
 }
