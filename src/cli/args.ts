@@ -63,7 +63,7 @@ Options:
   --color / --no-color   force or disable terminal colours
   --no-trust             skip the faithfulness figures (comprehensiveness / sufficiency vs random, agreement)
   --list-methods         list methods and exit
-  --list-models          list bundled models and exit
+  --list-models          list bundled and downloaded models and exit
   -h, --help             show this help
 `;
 

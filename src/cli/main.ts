@@ -8,6 +8,7 @@ import { attentionSummary, withoutAttentionDetail } from '../core/exporters/atte
 import { toJson } from '../core/exporters/json';
 import { METHODS } from '../core/methods/registry';
 import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedModel';
+import { listCachedHubModels } from '../runtime/hub/cachedModels';
 import { listBundledModels } from '../runtime/modelFolder';
 import { parseArgs, USAGE, UsageError } from './args';
 import { renderResult } from './terminalView';
@@ -22,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv.includes('--list-models')) {
-    process.stdout.write(listBundledModels().join('\n') + '\n');
+    process.stdout.write([...listBundledModels(), ...listCachedHubModels().map((id) => `${id} (downloaded)`)].join('\n') + '\n');
     return 0;
   }
   const [command, ...rest] = argv;

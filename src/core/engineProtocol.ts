@@ -29,7 +29,7 @@ export type EngineReply<C extends EngineCall> = C extends { op: 'explain' }
     : C extends { op: 'countTokens' }
       ? { tokens: number; contextLength: number }
       : C extends { op: 'listModels' }
-        ? { bundled: string[]; methods: { name: string; label: string; needsGradients: boolean; needsAttention?: boolean; description: string }[] }
+        ? { bundled: string[]; /** Hub ids with files in the cache. */ downloaded?: string[]; methods: { name: string; label: string; needsGradients: boolean; needsAttention?: boolean; description: string }[] }
         : { pong: true; pid: number };
 
 /** Host → process. */

@@ -19,13 +19,15 @@ export interface ModelItem extends vscode.QuickPickItem {
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*(@[\w./-]+)?$/;
 
 /** Rows of the model picker and the one to highlight: the current model (the default when none is set). */
-export function modelItems(bundled: readonly string[], current: string): { items: ModelItem[]; active: number } {
+export function modelItems(bundled: readonly string[], current: string, downloaded: readonly string[] = []): { items: ModelItem[]; active: number } {
   const items: ModelItem[] = bundled.map((m, i) => ({
     label: m,
     description: m === (current || bundled[0]) ? 'current' : 'bundled',
     model: i === 0 && !current ? '' : m,
   }));
-  if (current && !bundled.includes(current)) items.unshift({ label: current, description: 'current', model: current });
+  // Hub models already downloaded: offered like bundled ones (they need no network).
+  for (const id of downloaded) items.push({ label: id, description: id === current ? 'current' : 'downloaded', model: id });
+  if (current && !bundled.includes(current) && !downloaded.includes(current)) items.unshift({ label: current, description: 'current', model: current });
   items.push({ label: CHOOSE_FOLDER, description: 'a local model in Hugging Face layout (config.json, tokenizer.json, onnx/)', model: undefined });
   items.push({ label: ENTER_HUB_ID, description: 'org/name[@revision] of an ONNX export, downloaded once', model: undefined, hub: true });
   const active = Math.max(0, items.findIndex((i) => i.description === 'current'));
@@ -33,8 +35,8 @@ export function modelItems(bundled: readonly string[], current: string): { items
 }
 
 /** '' = the default bundled model; undefined = cancelled. */
-export async function pickModel(bundled: readonly string[], current: string, title: string): Promise<string | undefined> {
-  const { items, active } = modelItems(bundled, current);
+export async function pickModel(bundled: readonly string[], current: string, title: string, downloaded: readonly string[] = []): Promise<string | undefined> {
+  const { items, active } = modelItems(bundled, current, downloaded);
   const qp = vscode.window.createQuickPick<ModelItem>();
   qp.title = title;
   qp.items = items;

@@ -21,10 +21,10 @@ interface MethodInfo {
   needsAttention?: boolean;
 }
 
-async function listModels(engine: EngineClient): Promise<{ bundled: string[]; methods: MethodInfo[] }> {
+async function listModels(engine: EngineClient): Promise<{ bundled: string[]; downloaded?: string[]; methods: MethodInfo[] }> {
   try {
     const r = await engine.call({ op: 'listModels' });
-    return { bundled: r.bundled.length ? r.bundled : FALLBACK_MODELS, methods: r.methods };
+    return { bundled: r.bundled.length ? r.bundled : FALLBACK_MODELS, downloaded: r.downloaded, methods: r.methods };
   } catch {
     return { bundled: FALLBACK_MODELS, methods: PANEL_METHODS.map((name) => ({ name, label: name, description: '' })) };
   }
@@ -38,7 +38,7 @@ export interface ExplainChoice {
 
 export async function pickExplainOptions(engine: EngineClient): Promise<ExplainChoice | undefined> {
   const cfg = readConfig();
-  const { bundled, methods } = await listModels(engine);
+  const { bundled, downloaded, methods } = await listModels(engine);
 
   const methodItems = methods.map((m) => ({
     label: m.name,
@@ -54,7 +54,7 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
   if (!pickedMethods?.length) return undefined;
 
   // The model first: the targets on offer (class labels) depend on it.
-  const model = await pickModel(bundled, cfg.model, 'Promptscope: model for this run');
+  const model = await pickModel(bundled, cfg.model, 'Promptscope: model for this run', downloaded);
   if (model === undefined) return undefined;
   const summary = await checkModel(engine, model);
   if (!summary) return undefined;
@@ -116,8 +116,8 @@ async function pickTarget(kind: ModelKind, labels: readonly string[]): Promise<T
 
 export async function selectModel(engine: EngineClient): Promise<string | undefined> {
   const cfg = readConfig();
-  const { bundled } = await listModels(engine);
-  const model = await pickModel(bundled, cfg.model, 'Promptscope: select model');
+  const { bundled, downloaded } = await listModels(engine);
+  const model = await pickModel(bundled, cfg.model, 'Promptscope: select model', downloaded);
   if (model === undefined) return undefined;
   // The same checks as loading, before anything is saved.
   if (!(await checkModel(engine, model))) return undefined;

@@ -5,6 +5,7 @@
 import { EngineError, type EngineCall, type ModelSummary } from '../core/engineProtocol';
 import { explain } from '../core/explain';
 import { METHODS } from '../core/methods/registry';
+import { listCachedHubModels } from './hub/cachedModels';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
 import { ensureAttention, ensureGradients, loadModel, type LoadedModel, type LoadOptions } from './loadedModel';
 
@@ -42,6 +43,7 @@ export class Engine {
       case 'listModels':
         return {
           bundled: listBundledModels(),
+          downloaded: listCachedHubModels(),
           methods: METHODS.map((m) => ({ name: m.name, label: m.label, needsGradients: m.needsGradients, needsAttention: m.needsAttention ?? false, description: m.description })),
         };
       case 'describeModel': {

@@ -65,6 +65,9 @@ describe('promptscope explain --model org/name (local hub server)', function () 
     assert.deepEqual(got.runs[0].scores, expected.runs[0].scores);
     assert.ok(!fs.existsSync(path.join(dir, 'README.md')), 'only the files the model needs');
 
+    const listed = await cli(['--list-models'], env);
+    assert.deepEqual(listed.stdout.trim().split('\n').filter((l) => l.startsWith('promptscope/')), ['promptscope/tiny-lm (downloaded)']);
+
     await server.stop();
     const offline = await cli(['explain', prompt, '--model', 'promptscope/tiny-lm', '--json'], env);
     assert.equal(offline.code, 0, offline.stderr);
