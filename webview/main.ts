@@ -18,6 +18,7 @@ import { buildViewModel, hasContinuation, type ViewModel } from './viewModel';
 import { loadState, postToHost, saveState } from './vscodeApi';
 import { renderDiagnostics } from './views/diagnostics';
 import { renderFaithfulness } from './views/faithfulness';
+import { renderVariation } from './views/variation';
 import { renderHeatmap } from './views/heatmap';
 import { renderMatrix } from './views/matrix';
 import { renderOutputRow, renderRowScaleToggle } from './views/outputRow';
@@ -148,6 +149,8 @@ function render(): void {
       section('Top tokens', 'top-section', renderTopTokens(vm, onReveal)),
       section('Model’s next token', 'predictions-section', renderPredictions(vm))),
   );
+  const variation = renderVariation(vm);
+  if (variation) parts.push(section('Across variants', 'variation-section', variation));
   const faithfulness = renderFaithfulness(vm);
   if (faithfulness) parts.push(section('Faithfulness', 'faithfulness-section', faithfulness));
   parts.push(section('About these numbers', 'diagnostics-section', renderDiagnostics(vm)));

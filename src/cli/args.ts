@@ -1,5 +1,6 @@
 /** Command-line parsing for `promptscope explain`: small and strict, every mistake named. */
 import type { Granularity, MethodParams, OcclusionBaseline, TargetSpec } from '../core/request';
+import type { VariationSource } from '../core/trust/variation';
 
 export interface CliOptions {
   text?: string;
@@ -21,6 +22,8 @@ export interface CliOptions {
   trust: boolean;
   /** Keep every layer's and head's attention probabilities in exports and print their summary. */
   attentionDetail: boolean;
+  /** Explain again under seed variants, method seeds or baselines (mean ± sd, sign agreement, SNR). */
+  variation?: VariationSource;
 }
 
 export class UsageError extends Error {}
@@ -61,6 +64,10 @@ Options:
   --html FILE            write a self-contained HTML heatmap
   --csv FILE             write scores as CSV
   --color / --no-color   force or disable terminal colours
+  --seed-variants LIST   also explain with these seed-variant models (folders, or "bundled") and report
+                         per-token mean ± sd, sign agreement and signal-to-noise ratio
+  --method-seeds N       the same over N seeds of the stochastic methods (smoothgrad, sampling methods)
+  --baselines B[,B]      the same over occlusion baselines
   --no-trust             skip the faithfulness figures (comprehensiveness / sufficiency vs random, agreement)
   --list-methods         list methods and exit
   --list-models          list bundled and downloaded models and exit
@@ -149,6 +156,15 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--color': case '--colour': o.color = true; break;
       case '--no-color': case '--no-colour': o.color = false; break;
       case '--no-trust': o.trust = false; break;
+      case '--seed-variants': o.variation = { kind: 'seed-variants', models: value().split(',').map((x) => x.trim()).filter(Boolean) }; break;
+      case '--method-seeds': { const n = int(2); o.variation = { kind: 'method-seeds', seeds: Array.from({ length: n }, (_, i) => i) }; break; }
+      case '--baselines': {
+        const list = value().split(',').map((x) => x.trim()).filter(Boolean);
+        const bad = list.find((b) => !['delete', 'attention', 'pad', 'unk', 'mask', 'space'].includes(b));
+        if (bad !== undefined || list.length === 0) throw new UsageError(`Unknown baseline "${bad ?? ''}" in --baselines: use delete, attention, pad, unk, mask or space, separated by commas.`);
+        o.variation = { kind: 'baselines', baselines: list as OcclusionBaseline[] };
+        break;
+      }
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`Unknown option ${a}. Run promptscope --help for the options.`);
         positional.push(a);

@@ -10,6 +10,7 @@ import { METHODS } from '../core/methods/registry';
 import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedModel';
 import { listCachedHubModels } from '../runtime/hub/cachedModels';
 import { listBundledModels } from '../runtime/modelFolder';
+import { addVariation } from '../runtime/seedVariants';
 import { parseArgs, USAGE, UsageError } from './args';
 import { renderResult } from './terminalView';
 
@@ -44,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
   const progress = process.stderr.isTTY && !opts.json
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;
-  const result = await explain(
+  let result = await explain(
     {
       text,
       model: opts.model,
@@ -59,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     model,
     { signal: controller.signal, onProgress: progress },
   );
+  if (opts.variation) result = await addVariation(result, opts.variation, model, (id) => loadModel(id), { signal: controller.signal, onProgress: progress });
   if (progress) process.stderr.write('\r\x1b[K');
   const exported = opts.attentionDetail ? result : withoutAttentionDetail(result);
   if (opts.html) fs.writeFileSync(opts.html, toHtml(exported));

@@ -4,7 +4,7 @@
  * table instead.
  */
 import { aggregateScores, groupTokens, type Group } from '../core/aggregation';
-import { trustLines } from '../core/trust/trustText';
+import { trustLines, variationLines } from '../core/trust/trustText';
 import { maxAbsOf, SCALE_ENDS } from '../core/colourScale';
 import type { Granularity } from '../core/request';
 import type { AttributionResult } from '../core/result';
@@ -43,6 +43,7 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
     if (showRows.length < rows.length) out.push(`(${rows.length - showRows.length} more target rows: use --json, --csv or --html for all)`);
   }
   if (result.trust) out.push(...trustLines(result.trust));
+  out.push(...variationLines(result));
   return out.join('\n') + '\n';
 }
 

@@ -1,4 +1,5 @@
 /** What a front end asks the engine to explain. Plain data: it crosses the RPC boundary as JSON. */
+import type { VariationSource } from './trust/variation';
 
 export type Granularity = 'token' | 'word' | 'line' | 'sentence';
 
@@ -53,4 +54,6 @@ export interface ExplainRequest {
   truncateFromStart?: boolean;
   /** Faithfulness and agreement figures for every method that ran (default on; false turns them off). */
   trust?: boolean;
+  /** Explain again under these variants and report per-token mean ± sd, sign agreement and SNR. */
+  variation?: VariationSource;
 }

@@ -5,6 +5,7 @@
 import type { ExplainRequest, MethodParams, TargetSpec } from './request';
 import type { ModelKind } from './modelRunner';
 import type { TrustReport } from './trust/trustReport';
+import type { VariationReport } from './trust/variation';
 
 export const RESULT_SCHEMA = 'promptscope.attribution';
 export const RESULT_VERSION = 1;
@@ -93,6 +94,8 @@ export interface AttributionResult {
   request: ExplainRequest;
   /** Faithfulness and agreement figures (src/core/trust); absent when turned off or in older results. */
   trust?: TrustReport;
+  /** Mean, spread and sign agreement over seed variants, method seeds or baselines, when asked for. */
+  variation?: VariationReport;
 }
 
 /** Throws a clear error when a JSON value is not a result this version understands. */

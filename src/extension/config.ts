@@ -1,6 +1,7 @@
 /** One typed view of the `promptscope.*` settings; read fresh on every use so changes apply live. */
 import * as vscode from 'vscode';
 import type { Granularity, TargetSpec } from '../core/request';
+import type { VariationSource } from '../core/trust/variation';
 
 import type { ColourScaleMode, RowScaleMode } from './tintModel';
 export type { ColourScaleMode, RowScaleMode };
@@ -23,6 +24,10 @@ export interface PromptscopeConfig {
   trust: boolean;
   /** Hub or mirror for hub ids; '' = HF_ENDPOINT or the public hub. */
   hubEndpoint: string;
+  /** Seed-variant model folders ("bundled": the model's own) to explain again with; empty: off. */
+  seedVariants: string[];
+  /** Seeds of the stochastic methods to explain again with (< 2: off). */
+  methodSeeds: number;
 }
 
 export const SECTION = 'promptscope';
@@ -43,7 +48,16 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     maxTokensPerBatch: clampInt(c.get<number>('maxTokensPerBatch', 8192), 64, 10_000_000),
     trust: c.get<boolean>('trust', true) !== false,
     hubEndpoint: c.get<string>('hubEndpoint', '').trim(),
+    seedVariants: (c.get<unknown[]>('seedVariants', []) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== ''),
+    methodSeeds: clampInt(c.get<number>('methodSeeds', 0), 0, 64),
   };
+}
+
+/** Variants to explain again with, from the settings (seed variants first), or none. */
+export function variationFromConfig(cfg: PromptscopeConfig): VariationSource | undefined {
+  if (cfg.seedVariants.length) return { kind: 'seed-variants', models: cfg.seedVariants };
+  if (cfg.methodSeeds >= 2) return { kind: 'method-seeds', seeds: Array.from({ length: cfg.methodSeeds }, (_, i) => i) };
+  return undefined;
 }
 
 export function defaultTargetSpec(cfg: PromptscopeConfig): TargetSpec {

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { ExplainRequest, TargetSpec } from '../core/request';
 import type { AttributionResult } from '../core/result';
-import { defaultTargetSpec, readConfig } from './config';
+import { defaultTargetSpec, readConfig, variationFromConfig } from './config';
 import { EngineCallError, type EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
 import { promptTextFor } from './promptText';
@@ -97,6 +97,7 @@ export class ExplainController extends Disposable {
       maxTokensPerBatch: cfg.maxTokensPerBatch,
       truncateFromStart: options.truncateFromStart,
       trust: cfg.trust,
+      ...(variationFromConfig(cfg) ? { variation: variationFromConfig(cfg) } : {}),
     };
 
     // A new request for the same document replaces the old one.

@@ -18,6 +18,7 @@ import { pickExplainOptions, selectModel } from './quickPicks';
 import { ResultStore, type StoredResult } from './resultStore';
 import { StallMonitor } from './stallMonitor';
 import { TintRenderer } from './tintRenderer';
+import { UnstableSignMarks } from './unstableSignMarks';
 
 class Promptscope extends Disposable {
   readonly store = new ResultStore();
@@ -25,6 +26,7 @@ class Promptscope extends Disposable {
   readonly engine: EngineClient;
   readonly renderer = this._register(new TintRenderer(this.store));
   readonly legend = this._register(new LegendStatusBar(this.store, this.renderer));
+  readonly unstableSigns = this._register(new UnstableSignMarks(this.store, this.renderer));
   readonly controller: ExplainController;
   readonly panel: PanelBridge;
   readonly stall = new StallMonitor();

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { showMarks } from '../core/viewUnits';
-import { trustHeadline } from '../core/trust/trustText';
+import { trustHeadline, variationHeadline } from '../core/trust/trustText';
 import { formatPercent, formatScore, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
@@ -77,6 +77,11 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (run.meaning) {
       md.appendMarkdown('\n\n');
       md.appendText(run.meaning);
+    }
+    const spread = variationHeadline(result, run.method, rowIndex, live.index);
+    if (spread) {
+      md.appendMarkdown('\n\n');
+      md.appendText(spread);
     }
     const faithfulness = trustHeadline(result, run.method, rowIndex);
     if (faithfulness) {

@@ -8,6 +8,7 @@ import { METHODS } from '../core/methods/registry';
 import { listCachedHubModels } from './hub/cachedModels';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
 import { ensureAttention, ensureGradients, loadModel, type LoadedModel, type LoadOptions } from './loadedModel';
+import { addVariation } from './seedVariants';
 
 export interface EngineOptions {
   /** Where derived artefacts (augmented gradient graphs) are cached. */
@@ -70,7 +71,9 @@ export class Engine {
           onProgress?.(0, 1, 'Preparing attention');
           await ensureAttention(m, this.options.cacheDir);
         }
-        return explain(call.request, m, { signal, onProgress });
+        const result = await explain(call.request, m, { signal, onProgress });
+        if (!call.request.variation) return result;
+        return addVariation(result, call.request.variation, m, (id) => this.model(id), { signal, cacheDir: this.options.cacheDir, onProgress });
       }
       default:
         throw new EngineError('internal', `Unknown engine call ${JSON.stringify(call)}.`);

@@ -42,11 +42,16 @@ function toHalfBits(x: number): number {
   return sign | ((exp << 10) + Math.round(mant / 8192));
 }
 
-export function buildAdditiveModel(opts: { seed?: number; fp16?: boolean } = {}): AdditiveModel {
+/** perturb: the same model with seeded noise of this scale added to its embeddings (a "seed variant"). */
+export function buildAdditiveModel(opts: { seed?: number; fp16?: boolean; perturb?: { seed: number; scale: number } } = {}): AdditiveModel {
   const rand = mulberry32(opts.seed ?? 7);
   const E = new Float32Array(VOCAB * HIDDEN);
   for (let v = 4; v < VOCAB; v++) for (let k = 0; k < HIDDEN; k++) E[v * HIDDEN + k] = rand() * 2 - 1;
   const W = Float32Array.from({ length: HIDDEN * 2 }, () => rand() * 2 - 1);
+  if (opts.perturb) {
+    const noise = mulberry32(opts.perturb.seed);
+    for (let i = 4 * HIDDEN; i < E.length; i++) E[i] += opts.perturb.scale * (noise() * 2 - 1);
+  }
   const bias: [number, number] = [0.3, -0.2];
   if (opts.fp16) {
     // Round to what float16 stores, so the float64 reference matches the model's numbers.

@@ -8,15 +8,17 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { explain } from '../../src/core/explain';
 import type { AttributionResult } from '../../src/core/result';
-import { ensureGradients, loadModel } from '../../src/runtime/loadedModel';
+import { ensureGradients, loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
+import { addVariation } from '../../src/runtime/seedVariants';
 import { buildWebview, cspViolations, launchChromium, openPanel, OUTPUT, waitForPosted } from './panelHarness';
 
 describe('panel faithfulness section in Chromium', function () {
   let browser: Browser;
   let result: AttributionResult;
+  let lm: LoadedModel;
 
   before(async function () {
-    const lm = await loadModel('promptscope-tiny-lm');
+    lm = await loadModel('promptscope-tiny-lm');
     await ensureGradients(lm);
     result = await explain({ text: 'The capital of France is', methods: ['occlusion', 'gradient-x-input'], target: { kind: 'next-token' } }, lm);
     await buildWebview();
@@ -56,6 +58,24 @@ describe('panel faithfulness section in Chromium', function () {
     await p.page.locator('#faithfulness-section').screenshot({ path: path.join(OUTPUT, 'panel-faithfulness.png') });
     assert.deepEqual(p.problems, []);
     assert.deepEqual(await cspViolations(p.page), []);
+  });
+
+  it('draws mean ± sd error bars across method seeds, unstable signs dotted', async () => {
+    const base = await explain({ text: 'The capital of France is', methods: ['smoothgrad'], target: { kind: 'next-token' }, params: { samples: 4 }, trust: false }, lm);
+    const r = await addVariation(base, { kind: 'method-seeds', seeds: [0, 1, 2, 3] }, lm, loadModel);
+    const stats = r.variation!.methods[0].rows[0];
+    const p = await show(r);
+    const bars = await p.page.$$eval('#variation .variation-chart rect.bar', (els) => els.length);
+    const whiskers = await p.page.$$eval('#variation .variation-chart line.error-bar', (els) => els.length);
+    const visible = r.input.tokens.filter((t) => !t.special).length;
+    assert.equal(bars, visible);
+    assert.equal(whiskers, visible * 3);
+    const dotted = await p.page.$$eval('#variation .variation-label.unstable', (els) => els.length);
+    assert.equal(dotted, r.input.tokens.filter((t) => !t.special && !stats.stableSign[t.index]).length);
+    const figures = await p.page.textContent('#variation-figures');
+    assert.ok(figures?.includes(`SNR ${stats.snr!.toPrecision(3)}`), figures ?? '');
+    await p.page.locator('#variation-section').screenshot({ path: path.join(OUTPUT, 'panel-variation.png') });
+    assert.deepEqual(p.problems, []);
   });
 
   it('leaves a malformed report out and still renders the result', async () => {

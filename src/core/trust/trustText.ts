@@ -54,3 +54,41 @@ export function trustLines(t: TrustReport, row = 0): string[] {
   out.push(`  ${t.forwardPasses} forward passes, ${t.elapsedMs} ms`);
   return out;
 }
+
+/** A token's spread over the variants of result.variation, for the hover: "mean +0.52 ± 0.11 over 5 seed variants, sign agrees in 5 of 5". */
+export function variationHeadline(result: AttributionResult, method: string, row: number, token: number): string | undefined {
+  const v = result.variation;
+  const m = v?.methods.find((x) => x.method === method);
+  const r = m?.rows[row];
+  if (!v || !r || !Number.isFinite(r.mean[token])) return undefined;
+  const n = v.variants.length;
+  const what = v.source === 'seed-variants' ? 'seed variants' : v.source === 'method-seeds' ? 'seeds' : 'baselines';
+  const sign = (x: number): string => (x >= 0 ? '+' : '−') + Math.abs(x).toFixed(3);
+  const agree = Math.round(r.signAgreement[token] * n);
+  return `mean ${sign(r.mean[token])} ± ${r.sd[token].toFixed(3)} over ${n} ${what}; sign agrees in ${agree} of ${n}${r.stableSign[token] ? '' : ' (unstable)'}`;
+}
+
+/** Terminal lines for result.variation: signal, noise and SNR per method, and the tokens whose sign flips. */
+export function variationLines(result: AttributionResult, row = 0): string[] {
+  const v = result.variation;
+  if (!v) return [];
+  const out = ['', `Variation over ${v.variants.length} ${v.source}: ${v.measure}`, `  variants: ${v.variants.join(', ')}`];
+  for (const m of v.methods) {
+    const r = m.rows[row];
+    if (!r) continue;
+    const unstable = result.input.tokens.filter((t) => !t.special && !r.stableSign[t.index]).map((t) => JSON.stringify(t.text));
+    out.push(`  ${m.method.padEnd(22)} signal ${r.signal.toPrecision(3)}  noise ${r.noise.toPrecision(3)}  SNR ${r.snr === null ? '∞ (no noise)' : r.snr.toPrecision(3)}`);
+    out.push(`  ${''.padEnd(22)} ${unstable.length ? `sign not stable: ${unstable.join(' ')}` : 'every token keeps its sign'}`);
+    const tokens = result.input.tokens.filter((t) => !t.special);
+    out.push(`  ${''.padEnd(22)} ${tokens.map((t) => `${JSON.stringify(t.text)} ${r.mean[t.index].toFixed(2)}±${r.sd[t.index].toFixed(2)}`).join('  ')}`);
+  }
+  for (const s of v.skipped) out.push(`  ${s.method}: left out (${s.reason})`);
+  return out;
+}
+
+/** Token indices whose sign is not the same under every variant, for the method run and row shown. */
+export function unstableSignTokens(result: AttributionResult, method: string, row: number): number[] {
+  const r = result.variation?.methods.find((m) => m.method === method)?.rows[row];
+  if (!r) return [];
+  return result.input.tokens.filter((t) => !t.special && t.end > t.start && r.stableSign[t.index] === false).map((t) => t.index);
+}
