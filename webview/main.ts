@@ -16,6 +16,7 @@ import { formatPercent, h, section } from './dom';
 import { createButton, registerToolkit } from './toolkit';
 import { buildViewModel, hasContinuation, type ViewModel } from './viewModel';
 import { loadState, postToHost, saveState } from './vscodeApi';
+import { renderAttention } from './views/attentionView';
 import { renderDiagnostics } from './views/diagnostics';
 import { renderFaithfulness } from './views/faithfulness';
 import { renderVariation } from './views/variation';
@@ -142,6 +143,8 @@ function render(): void {
   }
   parts.push(section('Prompt', 'prompt-section', explaining, renderHeatmap(vm, onReveal)));
   if (vm.result.target.rows.length > 1) parts.push(section('Source × target', 'matrix-section', renderMatrix(vm, onSelectRow)));
+  const attention = vm.run && renderAttention(vm.result, vm.run, vm.row, render);
+  if (attention) parts.push(section('Attention', 'attention-section', attention));
   // What the model said and which tokens mattered most come before the fine print, so that a narrow panel
   // shows them without scrolling.
   parts.push(

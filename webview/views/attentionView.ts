@@ -1,0 +1,106 @@
+/**
+ * Attention view for the attention methods (bertviz's model view as the anchor): a layer × head grid of small
+ * attention maps, one more tile per layer for the mean over its heads and one for the mean of everything;
+ * clicking a tile shows its token → token matrix (query rows, key columns) below, with a hover readout.
+ * Maps are drawn on canvases: no markup is built from token text.
+ */
+import { SCALE_ENDS } from '../../src/core/colourScale';
+import type { AttentionDetail, AttributionResult, MethodRun } from '../../src/core/result';
+import { clickable, h } from '../dom';
+
+type Pick = { layer: number | 'mean'; head: number | 'mean' };
+
+/** The chosen tile per result and method; survives re-renders of the same result. */
+let chosen: { key: string; pick: Pick } | undefined;
+
+function mapOf(d: AttentionDetail, p: Pick): number[][] {
+  const ls = p.layer === 'mean' ? [...Array(d.layers).keys()] : [p.layer];
+  const hs = p.head === 'mean' ? [...Array(d.heads).keys()] : [p.head];
+  const S = d.probs[0][0].length;
+  const out = Array.from({ length: S }, () => new Array<number>(S).fill(0));
+  for (const l of ls) for (const hd of hs) d.probs[l][hd].forEach((row, q) => row.forEach((v, k) => (out[q][k] += v / (ls.length * hs.length))));
+  return out;
+}
+
+function draw(canvas: HTMLCanvasElement, m: number[][], cell: number, highlightRow?: number): void {
+  const S = m.length;
+  canvas.width = S * cell;
+  canvas.height = S * cell;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const { r, g, b } = SCALE_ENDS.pos;
+  for (let q = 0; q < S; q++) for (let k = 0; k < S; k++) {
+    const v = m[q][k];
+    if (!(v > 0)) continue;
+    ctx.fillStyle = `rgba(${r},${g},${b},${Math.min(1, v).toFixed(3)})`;
+    ctx.fillRect(k * cell, q * cell, cell, cell);
+  }
+  if (highlightRow !== undefined && highlightRow >= 0 && highlightRow < S) {
+    ctx.strokeStyle = 'rgba(128,128,128,0.9)';
+    ctx.lineWidth = 1;
+    ctx.strokeRect(0.5, highlightRow * cell + 0.5, S * cell - 1, cell - 1);
+  }
+}
+
+const pickName = (p: Pick): string =>
+  p.layer === 'mean' && p.head === 'mean' ? 'mean over all layers and heads' : p.head === 'mean' ? `layer ${p.layer}, mean over heads` : `layer ${p.layer}, head ${p.head}`;
+
+export function renderAttention(result: AttributionResult, run: MethodRun, row: number, onChange: () => void): HTMLElement | undefined {
+  const d = run.attention;
+  if (!d || d.layers === 0) return undefined;
+  const key = `${result.createdAt}/${run.method}`;
+  if (chosen?.key !== key) {
+    const layer = typeof run.params.layer === 'number' ? run.params.layer : 'mean';
+    const head = typeof run.params.head === 'number' ? run.params.head : 'mean';
+    chosen = { key, pick: { layer, head: layer === 'mean' ? 'mean' : head } };
+  }
+  const pick = chosen.pick;
+  const labels = [...result.input.tokens.map((t) => t.text), ...d.continuation];
+  const query = d.rowQueries[row] ?? d.rowQueries[0];
+  const select = (p: Pick) => {
+    chosen = { key, pick: p };
+    onChange();
+  };
+
+  // The grid: a header row of head numbers, then per layer its heads and its head mean.
+  const grid = h('div', { class: 'attention-grid', attrs: { role: 'grid', 'aria-label': 'Attention maps by layer and head' } });
+  grid.style.setProperty('--heads', String(d.heads + 1));
+  grid.appendChild(h('span', { class: 'corner' }, 'layer ↓ head →'));
+  for (let hd = 0; hd < d.heads; hd++) grid.appendChild(h('span', { class: 'head-label' }, String(hd)));
+  grid.appendChild(h('span', { class: 'head-label' }, 'mean'));
+  const tile = (p: Pick): HTMLElement => {
+    const c = h('canvas', { class: 'attention-tile' });
+    const m = mapOf(d, p);
+    draw(c, m, Math.max(1, Math.floor(48 / m.length)) || 1);
+    const selected = p.layer === pick.layer && p.head === pick.head;
+    const el = clickable(h('span', { class: 'tile' + (selected ? ' selected' : ''), title: pickName(p) }, c), () => select(p), pickName(p));
+    el.dataset.layer = String(p.layer);
+    el.dataset.head = String(p.head);
+    return el;
+  };
+  for (let l = 0; l < d.layers; l++) {
+    grid.appendChild(h('span', { class: 'row-label' }, String(l)));
+    for (let hd = 0; hd < d.heads; hd++) grid.appendChild(tile({ layer: l, head: hd }));
+    grid.appendChild(tile({ layer: l, head: 'mean' }));
+  }
+  const all = h('div', { class: 'attention-all' }, h('span', { class: 'muted' }, 'all layers: '), tile({ layer: 'mean', head: 'mean' }));
+
+  // The chosen map, large, with a readout of the cell under the pointer.
+  const m = mapOf(d, pick);
+  const S = m.length;
+  const cell = Math.max(3, Math.min(18, Math.floor(480 / S)));
+  const big = h('canvas', { class: 'attention-matrix', attrs: { 'aria-label': `Attention matrix, ${pickName(pick)}` } });
+  draw(big, m, cell, query);
+  const readout = h('div', { class: 'attention-readout muted', id: 'attention-readout' }, `Rows: the position reading (query); columns: the token read (key). Outlined: the position predicting the selected target.`);
+  big.addEventListener('mousemove', (e) => {
+    const rect = big.getBoundingClientRect();
+    const k = Math.floor(((e.clientX - rect.left) / rect.width) * S), q = Math.floor(((e.clientY - rect.top) / rect.height) * S);
+    if (q < 0 || k < 0 || q >= S || k >= S) return;
+    readout.textContent = `${JSON.stringify(labels[q] ?? '')} (${q}) → ${JSON.stringify(labels[k] ?? '')} (${k}): ${m[q][k].toFixed(4)}`;
+  });
+  return h('div', { class: 'attention-view', id: 'attention-view' },
+    h('p', { class: 'hint muted' }, 'Attention shows where the model looks, not what changes its answer. Click a map to inspect it.'),
+    h('div', { class: 'attention-scroll' }, grid), all,
+    h('h3', { id: 'attention-choice' }, pickName(pick)),
+    h('div', { class: 'attention-scroll' }, big), readout);
+}
