@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEditorFlow } from '../test/e2e/editorFlow.mjs';
+import { runRtlFlow } from '../test/e2e/rtlFlow.mjs';
 import { launchBrowser, workbenchUrl } from './codeServerBrowser.mjs';
 import { codeServerCli, ensureCodeServer, startCodeServer } from './codeServer.mjs';
 
@@ -20,6 +21,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'test-output');
 const updateReadme = process.argv.includes('--readme-screenshots');
 const useVsix = process.argv.includes('--vsix') || updateReadme;
+// `--rtl-only` runs only the right-to-left and reload checks.
+const onlyRtl = process.argv.includes('--rtl-only');
 const onlyTheme = process.argv.includes('--theme') ? process.argv[process.argv.indexOf('--theme') + 1] : undefined;
 const themes = [
   ['light', 'Default Light Modern'],
@@ -73,8 +76,10 @@ for (const [theme, themeName] of themes) {
     const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: vsix ? undefined : root });
     await page.goto(url);
     const readmeShot = readmeThemes.includes(theme) ? path.join(outDir, `readme-editor-${theme}.png`) : undefined;
-    const summary = await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
-    if (readmeShot) {
+    const summary = onlyRtl ? { tints: 0, chips: 0 } : await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
+    // Right-to-left text in the light and dark themes; the reload check once.
+    if (theme !== 'hc') await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });
+    if (readmeShot && !onlyRtl) {
       const bytes = statSync(readmeShot).size;
       console.log(`[${theme}] ${path.relative(root, readmeShot)}: ${(bytes / 1024).toFixed(0)} KB`);
       if (updateReadme) {

@@ -18,6 +18,16 @@ export const SHAPING_SCRIPTS = [
 const SHAPING = new RegExp(`[${SHAPING_SCRIPTS.map((s) => `\\p{Script=${s}}`).join('')}]`, 'u');
 const SPACE = /\s/u;
 
+/**
+ * Whether a line holds text of a shaping or right-to-left script. The editor splits a line's text into
+ * separate spans wherever a decoration changes the text's own style (colour, underline), and those spans
+ * are laid out one after the other: a right-to-left run loses its word order and a joining word its
+ * shape. Tints on such a line change only the background, which the editor draws beneath the text.
+ */
+export function needsBackgroundOnly(line: string): boolean {
+  return SHAPING.test(line);
+}
+
 /** The script of the first character of `word` that needs whole-word tints, if any. */
 export function shapingScriptOf(word: string): string | undefined {
   for (const ch of word) {

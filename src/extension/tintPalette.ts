@@ -48,8 +48,17 @@ export class TintPalette extends Disposable {
     disposeAll(this.types.values());
     this.types.clear();
     this.opacity = opacity;
-    for (const b of allBuckets()) this.types.set(bucketKey(b), vscode.window.createTextEditorDecorationType(optionsFor(b, opacity)));
+    for (const b of allBuckets()) {
+      const options = optionsFor(b, opacity);
+      this.types.set(bucketKey(b), vscode.window.createTextEditorDecorationType(options));
+      this.types.set(TintPalette.backgroundOnly(bucketKey(b)), vscode.window.createTextEditorDecorationType(backgroundOnly(options)));
+    }
     return true;
+  }
+
+  /** Key of the background-only twin of a bucket's type (for lines of right-to-left or joining scripts). */
+  static backgroundOnly(key: string): string {
+    return `${key}:bg`;
   }
 
   typeFor(key: string): vscode.TextEditorDecorationType | undefined {
@@ -83,5 +92,17 @@ export function optionsFor(b: Bucket, opacity: number): vscode.DecorationRenderO
     ...base,
     light: { backgroundColor: bucketHex(b, THEME_ALPHA.light * opacity), ...(strong && { color: STRONG_TEXT.light }) },
     dark: { backgroundColor: bucketHex(b, THEME_ALPHA.dark * opacity), ...(strong && { color: STRONG_TEXT.dark }) },
+  };
+}
+
+/** The same tint without text colour or underline: the editor draws it beneath the text, never splitting it. */
+export function backgroundOnly(o: vscode.DecorationRenderOptions): vscode.DecorationRenderOptions {
+  const strip = (t: vscode.ThemableDecorationRenderOptions | undefined) => t && { backgroundColor: t.backgroundColor };
+  return {
+    rangeBehavior: o.rangeBehavior,
+    borderRadius: o.borderRadius,
+    ...(o.backgroundColor !== undefined && { backgroundColor: o.backgroundColor }),
+    ...(o.light && { light: strip(o.light) }),
+    ...(o.dark && { dark: strip(o.dark) }),
   };
 }

@@ -8,7 +8,7 @@ import { readConfig } from './config';
 import { Disposable } from './lifecycle';
 import type { ResultStore, StoredResult } from './resultStore';
 import { bucketKey, TintPalette } from './tintPalette';
-import { paintRuns, type PaintItem } from '../core/tintRanges';
+import { needsBackgroundOnly, paintRuns, type PaintItem } from '../core/tintRanges';
 import { tintView, type TintView } from './tintModel';
 
 export interface AppliedTint {
@@ -114,8 +114,10 @@ export class TintRenderer extends Disposable {
         });
       });
       for (const run of paintRuns(text, items)) {
-        let list = byBucket.get(run.key);
-        if (!list) byBucket.set(run.key, (list = []));
+        const line = doc.lineAt(doc.positionAt(run.start).line).text;
+        const typeKey = needsBackgroundOnly(line) ? TintPalette.backgroundOnly(run.key) : run.key;
+        let list = byBucket.get(typeKey);
+        if (!list) byBucket.set(typeKey, (list = []));
         list.push(new vscode.Range(doc.positionAt(run.start), doc.positionAt(run.end)));
         const members = run.items.flatMap((i) => items[i].tokens);
         painted.push({ start: run.start, end: run.end, bucket: run.key, tokenIndices: members });
