@@ -9,7 +9,7 @@ import type { MethodContext } from './methods/method';
 import { defaultBaseline } from './methods/occlusion';
 import { methodByName } from './methods/registry';
 import type { ExplainRequest } from './request';
-import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type MethodRun, type ResultToken } from './result';
+import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type CounterfactualEdits, type MethodRun, type ResultToken } from './result';
 import { resolveTarget } from './targets';
 import { computeTrust } from './trust/computeTrust';
 import type { TrustReport } from './trust/trustReport';
@@ -83,6 +83,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   const context: MethodContext = {
     runner,
     prompt: tokens,
+    text: req.text,
     plan,
     params: req.params ?? {},
     special: deps.special,
@@ -91,6 +92,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     maxTokensPerBatch: req.maxTokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH,
     signal: opts.signal,
   };
+  let counterfactuals: CounterfactualEdits | undefined;
   for (const [mi, method] of methods.entries()) {
     throwIfAborted(opts.signal);
     const f0 = runner.forwardCount;
@@ -112,9 +114,13 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
         batches: out.batches,
         ...(out.seed !== undefined ? { seed: out.seed } : {}),
         ...(out.completenessGap ? { completenessGap: out.completenessGap } : {}),
+        ...(out.samples !== undefined ? { samples: out.samples } : {}),
+        ...(out.samplingError ? { samplingError: out.samplingError } : {}),
+        ...(out.fitR2 ? { fitR2: out.fitR2 } : {}),
       },
       ...(out.attention ? { attention: out.attention } : {}),
     });
+    if (out.counterfactuals) counterfactuals = out.counterfactuals;
   }
   let trust: TrustReport | undefined;
   if (req.trust !== false) {
@@ -133,6 +139,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     runs,
     request: req,
     ...(trust ? { trust } : {}),
+    ...(counterfactuals ? { counterfactuals } : {}),
   };
 }
 

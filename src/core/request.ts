@@ -36,6 +36,12 @@ export interface MethodParams {
   /** AtMan: suppression f (scores of the suppressed key × (1 − f)); conceptual suppression threshold κ. */
   suppression?: number;
   conceptual?: number;
+  /** Perturbation methods: the unit that is kept or removed as one feature (default token). */
+  features?: Granularity;
+  /** ReAGent: share of features replaced per probe step, features kept by the stop rule, replacement sampler. */
+  ratio?: number;
+  keepTop?: number;
+  replacement?: 'uniform' | 'model';
 }
 
 export interface ExplainRequest {

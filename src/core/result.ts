@@ -51,6 +51,12 @@ export interface MethodRun {
     seed?: number;
     /** Integrated gradients: |Σ attributions − (f(x) − f(baseline))| per row. */
     completenessGap?: number[];
+    /** Sampling methods: samples drawn (permutations, coalitions, probes). */
+    samples?: number;
+    /** Standard error of each score from sampling, [row][token], in score units. */
+    samplingError?: number[][];
+    /** LIME: weighted R² of the local linear fit per row (low: the linear picture is poor). */
+    fitR2?: number[];
   };
   /** Attention methods: the probabilities behind the scores (large; exports keep them only on request). */
   attention?: AttentionDetail;
@@ -68,6 +74,45 @@ export interface AttentionDetail {
   probs: number[][][][];
   /** The query position each target row reads (row r → position). */
   rowQueries: number[];
+}
+
+/** One edit of the prompt whose effect a forward pass measured. */
+export interface CounterfactualEdit {
+  kind: 'replace' | 'delete';
+  /** A single token, or a whole word (all its tokens at once). */
+  unit: 'token' | 'word';
+  /** Token indices the edit removes or replaces, and the character range they cover. */
+  tokens: number[];
+  start: number;
+  end: number;
+  original: string;
+  /** The text put in their place ('' for a deletion). */
+  replacement: string;
+  replacementId?: number;
+  /** Where the candidate came from: the gradient's first-order estimate, the model's own top-k, or deletion. */
+  source: 'gradient' | 'model' | 'delete';
+  /** The target row's score before and after (verified), and the change. */
+  scoreBefore: number;
+  scoreAfter: number;
+  delta: number;
+  /** The target token's probability after the edit. */
+  targetProbability: number;
+  /** The model's top prediction after the edit (verified) and whether it differs from before. */
+  newTop: { text: string; tokenId: number; probability: number };
+  flipsTop: boolean;
+}
+
+export const COUNTERFACTUALS_VERSION = 1;
+
+/** Counterfactual edits for the first target row, best first (largest verified drop or a changed top). */
+export interface CounterfactualEdits {
+  version: typeof COUNTERFACTUALS_VERSION;
+  row: number;
+  /** Top prediction on the unedited prompt. */
+  top: { text: string; tokenId: number; probability: number };
+  edits: CounterfactualEdit[];
+  /** Candidates verified by forward passes in all (reported edits are the best of them). */
+  verified: number;
 }
 
 export interface Prediction {
@@ -96,6 +141,8 @@ export interface AttributionResult {
   trust?: TrustReport;
   /** Mean, spread and sign agreement over seed variants, method seeds or baselines, when asked for. */
   variation?: VariationReport;
+  /** Verified counterfactual edits, when the counterfactuals method ran (versioned on its own). */
+  counterfactuals?: CounterfactualEdits;
 }
 
 /** Throws a clear error when a JSON value is not a result this version understands. */

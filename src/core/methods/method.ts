@@ -1,13 +1,15 @@
 /** What every attribution method receives and returns; the registry maps names to implementations. */
 import type { ModelRunner, ProgressSink, SpecialTokenIds } from '../modelRunner';
 import type { MethodParams } from '../request';
-import type { AttentionDetail, MethodRun } from '../result';
+import type { AttentionDetail, CounterfactualEdits, MethodRun } from '../result';
 import type { TargetPlan } from '../targets';
 import type { EncodedToken } from '../tokenizer';
 
 export interface MethodContext {
   runner: ModelRunner;
   prompt: EncodedToken[];
+  /** The prompt text the token offsets point into (line and sentence features). */
+  text?: string;
   plan: TargetPlan;
   params: MethodParams;
   special: SpecialTokenIds;
@@ -28,6 +30,12 @@ export interface MethodOutput {
   seed?: number;
   completenessGap?: number[];
   attention?: AttentionDetail;
+  /** Perturbation methods: samples drawn, standard error per score, fit quality. */
+  samples?: number;
+  samplingError?: number[][];
+  fitR2?: number[];
+  /** Counterfactual edits, each verified by a forward pass. */
+  counterfactuals?: CounterfactualEdits;
 }
 
 export interface AttributionMethod {

@@ -5,9 +5,13 @@ import { attentionWeights } from './attention';
 import { attentionRollout } from './attentionRollout';
 import { gradientMethods } from './gradientMethods';
 import type { AttributionMethod } from './method';
+import { kernelShap } from './kernelShap';
+import { lime } from './lime';
 import { leaveOneOut, slidingWindow, wordOcclusion } from './occlusion';
+import { reagent } from './reagent';
+import { shapleySampling } from './shapleySampling';
 
-export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, ...gradientMethods, attentionWeights, attentionRollout, atman];
+export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, ...gradientMethods, attentionWeights, attentionRollout, atman, shapleySampling, kernelShap, lime, reagent];
 
 export function methodByName(name: string): AttributionMethod {
   const m = METHODS.find((x) => x.name === name);
