@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   // Soft-NC / Soft-NS need the embeddings-input path; without it the other figures still come.
   else if (opts.trust) await ensureGradients(model).catch(() => undefined);
   if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsAttention)) await ensureAttention(model);
+  if (!model.runner.gradients && opts.methods.some((m) => METHODS.find((x) => x.name === m)?.usesGradients)) await ensureGradients(model).catch(() => undefined);
   const progress = process.stderr.isTTY && !opts.json
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;

@@ -84,6 +84,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     runner,
     prompt: tokens,
     text: req.text,
+    decode: (ids) => tokenizer.decode(ids),
     plan,
     params: req.params ?? {},
     special: deps.special,

@@ -62,8 +62,9 @@ export class Engine {
         if (call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients)) {
           onProgress?.(0, 1, 'Preparing gradients');
           await ensureGradients(m, this.options.cacheDir);
-        } else if (call.request.trust !== false && !m.runner.gradients && !this.noGradients.has(m)) {
-          // Soft-NC / Soft-NS feed embeddings: prepare that path too, but a model without it still explains.
+        } else if ((call.request.trust !== false || call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.usesGradients)) && !m.runner.gradients && !this.noGradients.has(m)) {
+          // Soft-NC / Soft-NS feed embeddings and counterfactual edits use gradients when they exist: prepare
+          // that path too, but a model without it still explains.
           onProgress?.(0, 1, 'Preparing embeddings input');
           await ensureGradients(m, this.options.cacheDir).catch(() => this.noGradients.add(m));
         }

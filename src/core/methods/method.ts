@@ -10,6 +10,8 @@ export interface MethodContext {
   prompt: EncodedToken[];
   /** The prompt text the token offsets point into (line and sentence features). */
   text?: string;
+  /** Text of token ids (counterfactual edits name their replacements). */
+  decode?: (ids: readonly number[]) => string;
   plan: TargetPlan;
   params: MethodParams;
   special: SpecialTokenIds;
@@ -46,6 +48,8 @@ export interface AttributionMethod {
   needsGradients: boolean;
   /** Reads attention inside the model (the runner's attention backend must be prepared). */
   needsAttention?: boolean;
+  /** Uses gradients when the model has them, and runs without them otherwise. */
+  usesGradients?: boolean;
   run(ctx: MethodContext): Promise<MethodOutput>;
 }
 

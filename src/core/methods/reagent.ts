@@ -182,7 +182,7 @@ function topIndices(values: number[], k: number): number[] {
 }
 
 /** The input whose next-token prediction a row reads, and the row's own token there. */
-function rowContext(ctx: MethodContext, r: number, prompt: number[]): { context: number[]; tokenId: number } {
+export function rowContext(ctx: MethodContext, r: number, prompt: number[]): { context: number[]; tokenId: number } {
   if (ctx.runner.info.kind === 'sequence-classifier') return { context: prompt, tokenId: ctx.plan.rows[r].tokenId };
   for (const br of ctx.plan.branches) {
     for (const t of br.terms) if (t.row === r && t.weight > 0) return { context: [...prompt, ...br.continuation.slice(0, t.offset)], tokenId: t.tokenId };
