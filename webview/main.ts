@@ -17,6 +17,7 @@ import { createButton, registerToolkit } from './toolkit';
 import { buildViewModel, hasContinuation, type ViewModel } from './viewModel';
 import { loadState, postToHost, saveState } from './vscodeApi';
 import { renderAttention } from './views/attentionView';
+import { renderCounterfactuals } from './views/counterfactuals';
 import { renderDiagnostics } from './views/diagnostics';
 import { renderFaithfulness } from './views/faithfulness';
 import { renderVariation } from './views/variation';
@@ -156,6 +157,8 @@ function render(): void {
   if (variation) parts.push(section('Across variants', 'variation-section', variation));
   const faithfulness = renderFaithfulness(vm);
   if (faithfulness) parts.push(section('Faithfulness', 'faithfulness-section', faithfulness));
+  const edits = renderCounterfactuals(vm);
+  if (edits) parts.push(section('Counterfactual edits', 'counterfactuals-section', edits));
   parts.push(section('About these numbers', 'diagnostics-section', renderDiagnostics(vm)));
   content.replaceChildren(...parts);
 }

@@ -14,6 +14,16 @@ const NOTES: Record<string, string> = {
     'Integrated gradients sum gradients along a path from a baseline to the input. The completeness gap shows how far the scores are from adding up to the score difference; a large gap means too few steps.',
   smoothgrad:
     'SmoothGrad averages gradients over noisy copies of the input. Scores vary with the seed and noise level; compare runs with the same seed.',
+  'shapley-sampling':
+    'Shapley sampling averages each token\u2019s effect over random orders of adding tokens back, so interactions are shared fairly and the scores add up exactly to the full-minus-empty score. It is an estimate: the standard error says how much another seed could move a score; raise the samples when it is large.',
+  'kernel-shap':
+    'KernelSHAP fits Shapley values by weighted regression over random keep/remove patterns. With every pattern (short prompts) it is exact; otherwise the standard error shows the sampling noise. Like occlusion it depends on the baseline.',
+  lime:
+    'LIME fits a linear model to the score near this prompt. Trust it only as far as the fit R\u00b2 goes: a low R\u00b2 means tokens interact and no linear picture describes the model well. Scores vary with the seed.',
+  reagent:
+    'ReAGent credits tokens whose random replacement lowers the target probability, until a few top tokens alone keep the prediction. Scores are shares that sum to 1, from a random process: compare seeds, and read the standard error over probes.',
+  counterfactuals:
+    'Counterfactual scores are the largest drop one verified edit of the token causes. Every listed edit was run through the model; edits are single tokens or words, so they show what the model is sensitive to, not a minimal rewrite.',
   attention:
     'Attention weights show where the model looked, not what changed its output; treat them as a hint, not an explanation.',
   'attention-rollout':

@@ -47,9 +47,15 @@ Options:
   --granularity G        token | word | line | sentence (default: token)
   --baseline B           occlusion baseline: delete | attention | pad | unk | mask | space
   --window W --stride S  sliding-window width and stride
-  --steps N              integrated gradients steps (default 32)
+  --steps N              integrated gradients steps (default 32); reagent maximum steps (default 100)
   --ig-baseline B        integrated gradients baseline: zero | mean | pad (default mean)
-  --samples N --seed N   SmoothGrad samples (default 16) and seed (default 0)
+  --samples N --seed N   samples and seed of the sampling methods (SmoothGrad noisy copies, default 16;
+                         shapley-sampling permutations, kernel-shap coalitions, lime masks, reagent probes,
+                         counterfactuals candidates per position; defaults in --list-methods); seed default 0
+  --features U           perturbation methods: perturb token | word | line | sentence units (default token)
+  --ratio X              reagent: share of features replaced per step (default 0.3)
+  --keep-top N           reagent: features kept by the stop rule (default 5)
+  --replacement S        reagent: replacement tokens: uniform | model (default uniform; --baseline replaces instead)
   --noise X              SmoothGrad noise, as a fraction of the embeddings' range (default 0.1)
   --layer L --head H     attention: read one layer / head (0-based; default: the mean over all)
   --suppression F        atman: suppression factor f (default 0.9: the token's scores × 0.1)
@@ -146,6 +152,26 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       }
       case '--attention-detail': o.attentionDetail = true; break;
+      case '--features': {
+        const f = value();
+        if (!['token', 'word', 'line', 'sentence'].includes(f)) throw new UsageError(`Unknown feature unit "${f}": use token, word, line or sentence.`);
+        o.params.features = f as Granularity;
+        break;
+      }
+      case '--ratio': {
+        const raw = value();
+        const x = Number(raw);
+        if (!(x > 0 && x < 1)) throw new UsageError(`--ratio needs a number between 0 and 1 (got "${raw}").`);
+        o.params.ratio = x;
+        break;
+      }
+      case '--keep-top': o.params.keepTop = int(); break;
+      case '--replacement': {
+        const r = value();
+        if (r !== 'uniform' && r !== 'model') throw new UsageError(`Unknown replacement "${r}": use uniform or model.`);
+        o.params.replacement = r;
+        break;
+      }
       case '--top': o.top = int(); break;
       case '--max-tokens': o.maxTokens = int(); break;
       case '--batch-tokens': o.batchTokens = int(); break;

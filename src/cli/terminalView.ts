@@ -7,6 +7,7 @@ import { aggregateScores, groupTokens, type Group } from '../core/aggregation';
 import { trustLines, variationLines } from '../core/trust/trustText';
 import { maxAbsOf, SCALE_ENDS } from '../core/colourScale';
 import type { Granularity } from '../core/request';
+import { editLine } from '../core/counterfactualText';
 import type { AttributionResult } from '../core/result';
 
 export interface TerminalViewOptions {
@@ -30,7 +31,7 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
   for (const run of result.runs) {
     out.push('');
     out.push(`Method ${run.method}: ${run.meaning}`);
-    out.push(`  ${run.diagnostics.forwardPasses} forward / ${run.diagnostics.backwardPasses} backward passes in ${run.diagnostics.batches} batches, ${run.diagnostics.elapsedMs} ms${run.diagnostics.seed !== undefined ? `, seed ${run.diagnostics.seed}` : ''}${run.diagnostics.completenessGap ? `, completeness gap ${run.diagnostics.completenessGap.map((g) => g.toPrecision(2)).join(' ')}` : ''}`);
+    out.push(`  ${run.diagnostics.forwardPasses} forward / ${run.diagnostics.backwardPasses} backward passes in ${run.diagnostics.batches} batches, ${run.diagnostics.elapsedMs} ms${run.diagnostics.seed !== undefined ? `, seed ${run.diagnostics.seed}` : ''}${run.diagnostics.completenessGap ? `, completeness gap ${run.diagnostics.completenessGap.map((g) => g.toPrecision(2)).join(' ')}` : ''}${samplingText(run.diagnostics)}`);
     const showRows = rows.length > 8 ? [0, rows.length - 1] : rows.map((_, i) => i);
     for (const r of showRows) {
       const row = rows[r];
@@ -44,6 +45,13 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
   }
   if (result.trust) out.push(...trustLines(result.trust));
   out.push(...variationLines(result));
+  const cf = result.counterfactuals;
+  if (cf) {
+    out.push('');
+    out.push(`Counterfactual edits for ${q(rows[cf.row]?.text ?? cf.top.text)} (each verified by a forward pass; ${cf.verified} tried):`);
+    cf.edits.slice(0, Math.max(opts.top, 10)).forEach((e, i) => out.push(`  ${String(i + 1).padStart(2)}. ${editLine(e)}`));
+    if (cf.edits.length > Math.max(opts.top, 10)) out.push(`  (${cf.edits.length - Math.max(opts.top, 10)} more: use --json)`);
+  }
   return out.join('\n') + '\n';
 }
 
@@ -88,4 +96,13 @@ function q(s: string): string {
 
 function fmtP(p: number): string {
   return p >= 0.001 ? p.toFixed(3) : p.toExponential(1);
+}
+
+/** Samples, largest standard error and fit R² of the sampling methods. */
+function samplingText(d: AttributionResult['runs'][number]['diagnostics']): string {
+  const parts: string[] = [];
+  if (d.samples !== undefined) parts.push(`${d.samples} samples`);
+  if (d.samplingError) parts.push(`standard error up to ${Math.max(0, ...d.samplingError.flat()).toPrecision(2)}`);
+  if (d.fitR2) parts.push(`fit R² ${d.fitR2.map((r) => r.toFixed(3)).join(' ')}`);
+  return parts.length ? `, ${parts.join(', ')}` : '';
 }

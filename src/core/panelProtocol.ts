@@ -3,6 +3,7 @@
  * on everything they receive. The webview is treated as untrusted by the host and the host's messages are
  * checked by the webview too: a malformed message is rejected whole, never half-applied.
  */
+import { isCounterfactualEdits } from './counterfactualText';
 import type { Granularity, TargetSpec } from './request';
 import { parseResult, type AttributionResult } from './result';
 
@@ -27,6 +28,11 @@ export const PANEL_METHODS: readonly string[] = [
   'attention',
   'attention-rollout',
   'atman',
+  'shapley-sampling',
+  'kernel-shap',
+  'lime',
+  'reagent',
+  'counterfactuals',
 ];
 
 /** One whole result as the panel shows it: the panel never receives partial updates. */
@@ -175,7 +181,9 @@ export function parseResultDeep(v: unknown): AttributionResult | undefined {
       (run.diagnostics.completenessGap === undefined ||
         (Array.isArray(run.diagnostics.completenessGap) && run.diagnostics.completenessGap.every(isNum))),
   );
-  return runsOk ? r : undefined;
+  if (!runsOk) return undefined;
+  if (r.counterfactuals !== undefined && !isCounterfactualEdits(r.counterfactuals, n, r.input.tokens.length)) return undefined;
+  return r;
 }
 
 export function parseSnapshot(v: unknown): PanelSnapshot | undefined {

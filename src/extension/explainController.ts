@@ -5,7 +5,7 @@
  * result. On any failure the editor is left exactly as it was.
  */
 import * as vscode from 'vscode';
-import type { ExplainRequest, TargetSpec } from '../core/request';
+import type { ExplainRequest, MethodParams, TargetSpec } from '../core/request';
 import type { AttributionResult } from '../core/result';
 import { defaultTargetSpec, readConfig, variationFromConfig } from './config';
 import { EngineCallError, type EngineClient } from './engineClient';
@@ -23,6 +23,8 @@ export interface ExplainOptions {
   mode?: 'selection-or-paragraph' | 'paragraph' | 'line';
   /** Explain exactly this document range instead of the selection (re-runs). */
   explicit?: { text: string; offset: number; leftOut?: string };
+  /** Method parameters (feature unit of the perturbation methods, samples, seed). */
+  params?: MethodParams;
 }
 
 export type ExplainOutcome =
@@ -98,6 +100,7 @@ export class ExplainController extends Disposable {
       truncateFromStart: options.truncateFromStart,
       trust: cfg.trust,
       ...(variationFromConfig(cfg) ? { variation: variationFromConfig(cfg) } : {}),
+      ...(options.params ? { params: options.params } : {}),
     };
 
     // A new request for the same document replaces the old one.

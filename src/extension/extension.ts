@@ -9,6 +9,7 @@ import type { PromptscopeApi } from './api';
 import { readConfig, SECTION, VIEW_SETTINGS } from './config';
 import { EngineClient } from './engineClient';
 import { ExplainController, trackEdits, type ExplainOptions } from './explainController';
+import { registerCounterfactualActions } from './counterfactualActions';
 import { TokenHoverProvider } from './hoverProvider';
 import { LegendStatusBar } from './legendStatusBar';
 import { Disposable } from './lifecycle';
@@ -66,6 +67,7 @@ class Promptscope extends Disposable {
     this.registerCommands();
     this.registerEvents();
     this._register(vscode.languages.registerHoverProvider('*', new TokenHoverProvider(this.store, this.renderer)));
+    this._register(registerCounterfactualActions(this.store, (editor, options) => this.controller.explain(editor, options)));
     void this.setHasResult();
   }
 

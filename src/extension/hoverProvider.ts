@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { showMarks } from '../core/viewUnits';
 import { trustHeadline, variationHeadline } from '../core/trust/trustText';
-import { formatPercent, formatScore, visibleWhitespace } from './hoverText';
+import { counterfactualHoverText, formatPercent, formatScore, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
 import { paintedSpan, type TintRenderer } from './tintRenderer';
@@ -87,6 +87,11 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (faithfulness) {
       md.appendMarkdown('\n\n');
       md.appendText(`Faithfulness: ${faithfulness}`);
+    }
+    const edits = counterfactualHoverText(result.counterfactuals, live.index);
+    if (edits) {
+      md.appendMarkdown('\n\n');
+      md.appendText(edits);
     }
     // Highlight what the tint covers (the token without its leading space) when the pointer is on it.
     const offset = document.offsetAt(position);

@@ -1,4 +1,6 @@
 /** Formatting of user data (token text, targets) and numbers for hovers and the status bar. Pure. */
+import { editLine, editsOfToken } from '../core/counterfactualText';
+import type { CounterfactualEdits } from '../core/result';
 
 /** Token text with its whitespace made visible, e.g. " Paris\n" → "·Paris⏎". */
 export function visibleWhitespace(text: string): string {
@@ -27,4 +29,11 @@ export function formatPercent(p: number): string {
 /** Shortens long user text for one-line places (status bar). */
 export function ellipsis(text: string, max = 24): string {
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}
+
+/** The best verified counterfactual edits of a token, one per line (plain text: append with appendText). */
+export function counterfactualHoverText(cf: CounterfactualEdits | undefined, token: number, max = 3): string | undefined {
+  const edits = cf ? editsOfToken(cf, token).slice(0, max) : [];
+  if (!edits.length) return undefined;
+  return `verified edits (light bulb applies one):\n${edits.map((e) => `• ${editLine(e)}`).join('\n')}`;
 }

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { PANEL_METHODS } from '../core/panelProtocol';
-import type { TargetSpec } from '../core/request';
+import type { Granularity, MethodParams, TargetSpec } from '../core/request';
 import { readConfig, SECTION } from './config';
 import type { EngineClient } from './engineClient';
 import { checkModel, pickModel } from './modelPicker';
@@ -34,6 +34,21 @@ export interface ExplainChoice {
   methods: string[];
   target: TargetSpec;
   model?: string;
+  params?: MethodParams;
+}
+
+/** Methods that perturb features, which may be tokens, words, lines or sentences. */
+const FEATURE_METHODS = new Set(['shapley-sampling', 'kernel-shap', 'lime', 'reagent']);
+
+async function pickFeatureUnit(): Promise<Granularity | undefined> {
+  const units: { label: Granularity; detail: string }[] = [
+    { label: 'token', detail: 'Each token is kept or removed on its own (most passes)' },
+    { label: 'word', detail: 'Whole words: a word split into several tokens goes at once' },
+    { label: 'line', detail: 'Whole lines: few passes for long prompts' },
+    { label: 'sentence', detail: 'Whole sentences: few passes for long prompts' },
+  ];
+  const pick = await vscode.window.showQuickPick(units, { title: 'Promptscope: what the perturbation methods keep or remove' });
+  return pick?.label;
 }
 
 export async function pickExplainOptions(engine: EngineClient): Promise<ExplainChoice | undefined> {
@@ -61,7 +76,14 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
 
   const target = await pickTarget(summary.kind, summary.labels ?? []);
   if (!target) return undefined;
-  return { methods: pickedMethods.map((p) => p.label), target, model: model || undefined };
+  const names = pickedMethods.map((p) => p.label);
+  let params: MethodParams | undefined;
+  if (names.some((n) => FEATURE_METHODS.has(n))) {
+    const features = await pickFeatureUnit();
+    if (!features) return undefined;
+    params = { features };
+  }
+  return { methods: names, target, model: model || undefined, ...(params ? { params } : {}) };
 }
 
 /** What a model of this kind can explain: class labels for classifiers, continuations for language models. */

@@ -11,7 +11,7 @@ import { explain } from '../../src/core/explain';
 import { ensureGradients, loadModel } from '../../src/runtime/loadedModel';
 import { median, printTable } from './table';
 
-const METHODS = ['occlusion', 'sliding-window', 'word-occlusion', 'gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad'];
+const METHODS = ['occlusion', 'sliding-window', 'word-occlusion', 'gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad', 'shapley-sampling', 'kernel-shap', 'lime', 'reagent', 'counterfactuals'];
 const UNSIGNED = new Set(['gradient', 'smoothgrad']);
 
 interface Example {

@@ -16,6 +16,11 @@ export function renderDiagnostics(vm: ViewModel): HTMLElement {
   if (d.seed !== undefined) facts.push(`seed ${d.seed}`);
   const gap = d.completenessGap?.[vm.row];
   if (gap !== undefined) facts.push(`completeness gap ${gap.toPrecision(3)}`);
+  if (d.samples !== undefined) facts.push(`${d.samples} samples`);
+  const se = d.samplingError?.[vm.row];
+  if (se) facts.push(`standard error up to ${Math.max(0, ...se).toPrecision(2)}`);
+  const r2 = d.fitR2?.[vm.row];
+  if (r2 !== undefined) facts.push(`fit R² ${r2.toFixed(3)}`);
   const params = Object.entries(run.params ?? {}).map(([k, v]) => `${k} ${String(v)}`).join(', ');
   return h('div', { class: 'diagnostics' },
     h('p', { class: 'meaning' }, h('strong', {}, run.method), ': ', run.meaning),

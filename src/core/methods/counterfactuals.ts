@@ -107,7 +107,15 @@ export const counterfactuals: AttributionMethod = {
     const bestPerToken = new Map<number, number>();
     for (const k of order) if (cands[k].unit === 'token' && !bestPerToken.has(cands[k].tokens[0])) bestPerToken.set(cands[k].tokens[0], k);
     [...bestPerToken.values()].slice(0, 48).forEach((k) => chosen.add(k));
-    order.slice(0, 16).forEach((k) => chosen.add(k));
+    // The overall best, at most three per position, so one token's edits do not crowd out the rest.
+    const perStart = new Map<number, number>();
+    for (const k of order) {
+      if (chosen.size >= Math.min(bestPerToken.size, 48) + 16) break;
+      const at = cands[k].tokens[0];
+      if ((perStart.get(at) ?? 0) >= 3) continue;
+      perStart.set(at, (perStart.get(at) ?? 0) + 1);
+      chosen.add(k);
+    }
     order.filter((k) => cands[k].unit === 'word').slice(0, 8).forEach((k) => chosen.add(k));
     const topBefore = await ctx.runner.topTokens(rowContext(ctx, 0, ids).context, 1, ctx.signal);
     const edits: CounterfactualEdit[] = [];
