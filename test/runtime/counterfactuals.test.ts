@@ -48,7 +48,7 @@ describe('counterfactual edits on the bundled LM', function () {
   }
 
   it('every edit is verified, from the model\u2019s own predictions and deletions (no gradients)', async function () {
-    const r = await explain({ text: 'The capital of France is', methods: ['counterfactuals'], target: { kind: 'next-token' } }, lm);
+    const r = await explain({ text: 'The capital of France is', methods: ['counterfactuals'], target: { kind: 'next-token' }, trust: false }, lm);
     assert.ok(!lm.runner.gradients);
     assert.ok(r.counterfactuals!.edits.every((e) => e.source !== 'gradient'));
     await verifyAll(r);
@@ -59,10 +59,10 @@ describe('counterfactual edits on the bundled LM', function () {
 
   it('adds gradient (HotFlip) candidates when the model has gradients, each verified', async function () {
     const text = 'Alice met Bob in Paris. Later, Alice said hello to';
-    const without = await explain({ text, methods: ['counterfactuals'], target: { kind: 'next-token' } }, lm);
+    const without = await explain({ text, methods: ['counterfactuals'], target: { kind: 'next-token' }, trust: false }, lm);
     const withGrad = await loadModel('promptscope-tiny-lm');
     await ensureGradients(withGrad);
-    const r = await explain({ text, methods: ['counterfactuals'], target: { kind: 'next-token' } }, withGrad);
+    const r = await explain({ text, methods: ['counterfactuals'], target: { kind: 'next-token' }, trust: false }, withGrad);
     const fromGradient = r.counterfactuals!.edits.filter((e) => e.source === 'gradient').length;
     console.log(`      candidates verified: ${without.counterfactuals!.verified} without gradients, ${r.counterfactuals!.verified} with; ${fromGradient} of ${r.counterfactuals!.edits.length} listed edits come from the gradient estimate`);
     assert.ok(r.counterfactuals!.verified > without.counterfactuals!.verified);

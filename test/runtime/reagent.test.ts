@@ -31,7 +31,7 @@ describe('ReAGent on the bundled LM', function () {
   }
 
   it('gives the same scores for the same seed and different ones for another seed', async function () {
-    const go = (seed: number) => explain({ text, methods: ['reagent'], params: { seed, samples: 4, steps: 20 }, target: { kind: 'next-token' } }, lm);
+    const go = (seed: number) => explain({ text, methods: ['reagent'], params: { seed, samples: 4, steps: 20 }, target: { kind: 'next-token' }, trust: false }, lm);
     const [a, b, c] = [await go(7), await go(7), await go(8)];
     assert.deepEqual(a.runs[0].scores, b.runs[0].scores);
     assert.notDeepEqual(a.runs[0].scores, c.runs[0].scores);
@@ -84,7 +84,7 @@ describe('ReAGent on the bundled LM', function () {
   });
 
   it('works on sentences as features', async function () {
-    const r = await explain({ text, methods: ['reagent'], params: { features: 'sentence', samples: 4, steps: 30, seed: 2 }, target: { kind: 'next-token' } }, lm);
+    const r = await explain({ text, methods: ['reagent'], params: { features: 'sentence', samples: 4, steps: 30, seed: 2 }, target: { kind: 'next-token' }, trust: false }, lm);
     const groups = groupTokens(text, r.input.tokens, 'sentence');
     assert.equal(groups.length, 2);
     for (const g of groups) {

@@ -52,7 +52,7 @@ describe('Shapley methods equal exact Shapley values on the bundled LM', functio
     return setups.get(features)!;
   };
   async function computeSetup(features: 'token' | 'word'): Promise<Setup> {
-    const probe = await explain({ text: prompt, methods: ['occlusion'], target: { kind: 'next-token' } }, lm);
+    const probe = await explain({ text: prompt, methods: ['occlusion'], target: { kind: 'next-token' }, trust: false }, lm);
     const ids = probe.input.tokens.map((t) => t.id);
     const groups = features === 'token' ? probe.input.tokens.filter((t) => !t.special).map((t) => [t.index]) : groupTokens(prompt, probe.input.tokens, 'word').map((g) => g.tokens);
     assert.ok(groups.length <= 10 && groups.length >= 6, `${groups.length} features`);
@@ -60,7 +60,7 @@ describe('Shapley methods equal exact Shapley values on the bundled LM', functio
     return { ids, groups, target, exact: await exactShapley(plain, ids, groups, target, lm.special.bos!) };
   }
 
-  const run = (params: MethodParams, method: string) => explain({ text: prompt, methods: [method], params, target: { kind: 'next-token' } }, lm);
+  const run = (params: MethodParams, method: string) => explain({ text: prompt, methods: [method], params, target: { kind: 'next-token' }, trust: false }, lm);
 
   for (const features of ['token', 'word'] as const) {
     it(`KernelSHAP with every coalition equals exact Shapley (${features} features)`, async function () {

@@ -14,7 +14,7 @@ describe('counterfactual code actions (planning)', function () {
   const doc = `${lead}${prompt}\nmore text`;
   let result: AttributionResult;
   before(async function () {
-    result = await explain({ text: prompt, methods: ['counterfactuals'], target: { kind: 'next-token' } }, await loadModel('promptscope-tiny-lm'));
+    result = await explain({ text: prompt, methods: ['counterfactuals'], target: { kind: 'next-token' }, trust: false }, await loadModel('promptscope-tiny-lm'));
   });
 
   it('offers the best verified edits of the token under the cursor, and the edit rewrites exactly that token', function () {
