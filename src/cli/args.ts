@@ -6,6 +6,7 @@ export interface CliOptions {
   text?: string;
   file?: string;
   model?: string;
+  variant?: string;
   methods: string[];
   target: TargetSpec;
   granularity: Granularity;
@@ -38,6 +39,7 @@ Options:
   --model NAME|DIR|ID    bundled model name, a model folder, or a Hugging Face hub id org/name[@revision]
                          (downloaded once into ~/.cache/promptscope/hub; HF_ENDPOINT, HF_TOKEN honoured)
                          (default: promptscope-tiny-lm)
+  --variant V            model file: auto | fp32 | fp16 | q4 | q4f16 | int8 | uint8 | quantized | bnb4 (default auto)
   --method NAME[,NAME]   attribution method(s) (default: occlusion); see --list-methods
   --target TEXT          explain this next token instead of the model's own prediction
   --force TEXT           explain a forced continuation, one row per token
@@ -100,6 +102,13 @@ export function parseArgs(argv: string[]): CliOptions {
     switch (a) {
       case '--file': o.file = value(); break;
       case '--model': o.model = value(); break;
+      case '--variant': {
+        const v = value();
+        const all = ['auto', 'fp32', 'fp16', 'q4', 'q4f16', 'int8', 'uint8', 'quantized', 'bnb4'];
+        if (!all.includes(v)) throw new UsageError(`Unknown variant "${v}": use ${all.join(', ')}.`);
+        o.variant = v;
+        break;
+      }
       case '--method': case '--methods': o.methods = value().split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--target': targets.push({ kind: 'token', text: value() }); break;
       case '--force': targets.push({ kind: 'forced', text: value() }); break;

@@ -36,9 +36,10 @@ async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const download = downloadProgress();
-  const model = await loadModel(opts.model, { signal: controller.signal, onProgress: download.report });
+  const needsGradients = opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients);
+  const model = await loadModel(opts.model, { signal: controller.signal, onProgress: download.report, variant: opts.variant, purpose: needsGradients ? 'gradients' : 'forward' });
   download.finish(model.folder.dir);
-  if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients)) await ensureGradients(model);
+  if (needsGradients) await ensureGradients(model);
   // Soft-NC / Soft-NS need the embeddings-input path; without it the other figures still come.
   else if (opts.trust) await ensureGradients(model).catch(() => undefined);
   if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsAttention)) await ensureAttention(model);
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     {
       text,
       model: opts.model,
+      ...(opts.variant ? { variant: opts.variant } : {}),
       methods: opts.methods,
       params: opts.params,
       target: opts.target,

@@ -21,6 +21,8 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
   const rows = result.target.rows;
   const first = result.predictions[0];
   out.push(`Model ${result.model.id} (${result.model.architecture})`);
+  const variant = result.model.variant;
+  if (variant) out.push(`Variant ${variant.name}: ${variant.reason}`);
   if (result.model.kind === 'causal-lm') {
     out.push(`Prediction: ${q(first.text)} (p = ${fmtP(first.probability)})   next: ${result.predictions.slice(1).map((p) => `${q(p.text)} ${fmtP(p.probability)}`).join(', ')}`);
   } else {

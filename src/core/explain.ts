@@ -133,7 +133,10 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     schema: RESULT_SCHEMA,
     version: RESULT_VERSION,
     createdAt: new Date().toISOString(),
-    model: { id: runner.info.id, architecture: runner.info.architecture, kind: runner.info.kind, contextLength: runner.info.contextLength },
+    model: {
+      id: runner.info.id, architecture: runner.info.architecture, kind: runner.info.kind, contextLength: runner.info.contextLength,
+      ...(runner.info.variant ? { variant: runner.info.variant } : {}),
+    },
     input: { text: req.text, tokens: resultTokens, ...(truncatedAt !== undefined ? { truncatedAt } : {}) },
     target: { spec: req.target, rows: plan.rows },
     predictions,

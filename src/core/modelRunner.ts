@@ -28,6 +28,8 @@ export interface ModelInfo {
   special: SpecialTokenIds;
   /** Whether gradient methods can run (an augmented graph could be built). */
   supportsGradients: boolean;
+  /** The file variant loaded (fp32, fp16, q4 …) and why it was chosen. */
+  variant?: { name: string; reason: string };
 }
 
 /**

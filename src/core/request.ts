@@ -48,6 +48,8 @@ export interface ExplainRequest {
   text: string;
   /** Bundled model name or a local folder in Hugging Face layout. Empty: the default bundled model. */
   model?: string;
+  /** File variant: auto | fp32 | fp16 | q4 | q4f16 | int8 | uint8 | quantized | bnb4 (default auto). */
+  variant?: string;
   /** One or more method names; the first is the primary one shown by default. */
   methods: string[];
   params?: MethodParams;

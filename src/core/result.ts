@@ -125,7 +125,7 @@ export interface AttributionResult {
   schema: typeof RESULT_SCHEMA;
   version: typeof RESULT_VERSION;
   createdAt: string;
-  model: { id: string; architecture: string; kind: ModelKind; contextLength: number };
+  model: { id: string; architecture: string; kind: ModelKind; contextLength: number; variant?: { name: string; reason: string } };
   input: {
     text: string;
     tokens: ResultToken[];

@@ -9,6 +9,8 @@ export type DefaultTarget = 'next-token' | 'generate';
 
 export interface PromptscopeConfig {
   model: string;
+  /** auto | fp32 | fp16 | q4 | q4f16 | int8 | uint8 | quantized | bnb4. */
+  modelVariant: string;
   method: string;
   target: DefaultTarget;
   generateTokens: number;
@@ -36,6 +38,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
   const c = vscode.workspace.getConfiguration(SECTION, scope);
   return {
     model: c.get<string>('model', '').trim(),
+    modelVariant: c.get<string>('modelVariant', 'auto').trim() || 'auto',
     method: c.get<string>('method', 'occlusion').trim() || 'occlusion',
     target: c.get<DefaultTarget>('target', 'next-token'),
     generateTokens: clampInt(c.get<number>('generateTokens', 5), 1, 64),

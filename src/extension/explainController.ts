@@ -93,6 +93,7 @@ export class ExplainController extends Disposable {
     const request: ExplainRequest = {
       text: prompt.text,
       model: options.model ?? (cfg.model || undefined),
+      ...(cfg.modelVariant !== 'auto' ? { variant: cfg.modelVariant } : {}),
       methods: options.methods?.length ? options.methods : [cfg.method],
       target: options.target ?? defaultTargetSpec(cfg),
       maxTokens: options.maxTokens ?? cfg.maxTokens,

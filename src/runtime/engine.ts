@@ -24,12 +24,15 @@ export class Engine {
 
   constructor(readonly options: EngineOptions = {}) {}
 
-  /** `options` (download progress and cancellation of a hub model) apply to the call that starts the load. */
+  /**
+   * `options` (download progress and cancellation of a hub model) apply to the call that starts the load.
+   * One load per model, variant setting and purpose (auto may pick different files for gradients).
+   */
   model(id: string | undefined, options?: LoadOptions): Promise<LoadedModel> {
-    const key = id?.trim() || DEFAULT_MODEL;
+    const key = [id?.trim() || DEFAULT_MODEL, options?.variant ?? 'auto', options?.purpose ?? 'forward'].join('\n');
     let p = this.models.get(key);
     if (!p) {
-      p = loadModel(key, options);
+      p = loadModel(id?.trim() || DEFAULT_MODEL, options);
       this.models.set(key, p);
       // A failed load is not cached: the user may fix the folder and try again.
       p.catch(() => this.models.delete(key));
@@ -58,8 +61,9 @@ export class Engine {
         return { tokens: m.tokenizer.encodePrompt(call.text).length, contextLength: m.runner.info.contextLength };
       }
       case 'explain': {
-        const m = await this.model(call.request.model, { signal, onProgress });
-        if (call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients)) {
+        const needsGradients = call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients);
+        const m = await this.model(call.request.model, { signal, onProgress, variant: call.request.variant, purpose: needsGradients ? 'gradients' : 'forward' });
+        if (needsGradients) {
           onProgress?.(0, 1, 'Preparing gradients');
           await ensureGradients(m, this.options.cacheDir);
         } else if ((call.request.trust !== false || call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.usesGradients)) && !m.runner.gradients && !this.noGradients.has(m)) {

@@ -9,6 +9,8 @@ import { createGradientBackend } from './gradientBackend';
 import { ensureHubModel } from './hub/hubModel';
 import { cacheRoot } from './hub/hubSettings';
 import { hubIdOf, resolveModelFolder, type ModelFolder } from './modelFolder';
+import { CONCRETE_VARIANTS, isModelVariant, MODEL_VARIANTS, type ModelVariant } from './modelVariants';
+import type { VariantPurpose } from './variantChoice';
 import { OnnxRunner } from './onnxRunner';
 import { TextTokenizer } from './textTokenizer';
 
@@ -24,7 +26,10 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number, message: string) => void;
   /** promptscope.hubEndpoint (HF_ENDPOINT otherwise). */
   hubEndpoint?: string;
+  /** auto | fp32 | fp16 | q4 | q4f16 | int8 | uint8 | quantized | bnb4 (default auto). */
   variant?: string;
+  /** What the model is loaded for, so that `auto` picks the variant that serves it best. */
+  purpose?: VariantPurpose;
 }
 
 export async function loadModel(model: string | undefined, options: LoadOptions = {}): Promise<LoadedModel> {
@@ -32,7 +37,17 @@ export async function loadModel(model: string | undefined, options: LoadOptions 
   const downloaded = hubId
     ? await ensureHubModel(hubId, { signal: options.signal, onProgress: options.onProgress, endpoint: options.hubEndpoint, variant: options.variant })
     : undefined;
-  const folder = resolveModelFolder(model, downloaded);
+  return loadModelFolder(resolveModelFolder(model, downloaded, { variant: checkedVariant(options.variant), purpose: options.purpose }));
+}
+
+/** The variant setting, refused with the valid names when it is none of them. */
+export function checkedVariant(variant: string | undefined): ModelVariant {
+  if (variant === undefined || variant === '') return 'auto';
+  if (!isModelVariant(variant)) throw new EngineError('model-load', `Unknown model variant "${variant}". Use one of: ${MODEL_VARIANTS.join(', ')}.`);
+  return variant;
+}
+
+export async function loadModelFolder(folder: ModelFolder): Promise<LoadedModel> {
   const tokenizer = await TextTokenizer.load(folder.dir);
   const cfg = folder.config;
   const num = (...keys: string[]) => {
@@ -62,6 +77,7 @@ export async function loadModel(model: string | undefined, options: LoadOptions 
     labels: folder.kind === 'sequence-classifier' ? labels : undefined,
     special,
     supportsGradients: false,
+    ...(folder.variant ? { variant: { name: folder.variant.variant, reason: folder.variant.reason } } : {}),
   };
   if (folder.kind === 'sequence-classifier' && (!labels || labels.length === 0)) {
     throw new EngineError('unsupported-model', `The classifier in ${folder.dir} has no id2label in config.json. Add the label names there.`);
@@ -90,8 +106,8 @@ export async function ensureGradients(model: LoadedModel, cacheDir = defaultCach
     });
     model.runner.info.supportsGradients = true;
   } catch (err) {
-    if (err instanceof UnsupportedGradientError) throw new EngineError('gradients-unsupported', err.message);
-    throw new EngineError('gradients-unsupported', `Gradients could not be prepared for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use an occlusion method instead.`);
+    if (err instanceof UnsupportedGradientError) throw new EngineError('gradients-unsupported', err.message + otherVariantHint(model.folder));
+    throw new EngineError('gradients-unsupported', `Gradients could not be prepared for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use an occlusion method instead.${otherVariantHint(model.folder)}`);
   }
 }
 
@@ -114,4 +130,13 @@ export async function ensureAttention(model: LoadedModel, cacheDir = defaultCach
   } catch (err) {
     throw new EngineError('attention-unsupported', `Attention could not be read from ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use occlusion or a gradient method instead.`);
   }
+}
+
+/** When gradients fail on one variant, the folder's more precise variants are the ones to try. */
+function otherVariantHint(folder: ModelFolder): string {
+  const v = folder.variant;
+  if (!v) return '';
+  const others = CONCRETE_VARIANTS.filter((x) => x !== v.variant && v.present.includes(x));
+  if (others.length === 0) return '';
+  return ` This is the ${v.variant} variant; try the ${others[0]} variant for gradients (set promptscope.modelVariant or --variant to ${others[0]}).`;
 }

@@ -8,6 +8,8 @@ import { EngineError } from '../core/engineProtocol';
 import type { ModelKind } from '../core/modelRunner';
 import { GENAI_CONFIG, readGenaiConfig, type GenaiModel } from './genaiConfig';
 import { parseHubId, type HubId } from './hub/hubId';
+import { variantOfFile, type ModelVariant } from './modelVariants';
+import { chooseVariant, type VariantChoice, type VariantPurpose } from './variantChoice';
 
 export const DEFAULT_MODEL = 'promptscope-tiny-lm';
 
@@ -20,6 +22,14 @@ export interface ModelFolder {
   architecture: string;
   /** Set for onnxruntime-genai folders (genai_config.json, no config.json). */
   genai?: GenaiModel;
+  /** The variant loaded and why (absent for genai folders, which have one decoder). */
+  variant?: VariantChoice;
+}
+
+export interface FolderOptions {
+  variant?: ModelVariant;
+  /** What the model is loaded for, so that `auto` can pick the variant that serves it best. */
+  purpose?: VariantPurpose;
 }
 
 const CAUSAL_TYPES = new Set(['gpt2', 'llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma', 'gemma2', 'smollm3', 'gpt_neox', 'olmo']);
@@ -54,7 +64,7 @@ export function listBundledModels(): string[] {
 /**
  * `downloaded`: a hub id already fetched into the cache (see hub/hubModel.ts); its folder and ONNX file.
  */
-export function resolveModelFolder(model: string | undefined, downloaded?: { dir: string; onnx: string }): ModelFolder {
+export function resolveModelFolder(model: string | undefined, downloaded?: { dir: string; onnx: string }, opts: FolderOptions = {}): ModelFolder {
   const id = model && model.trim() ? model.trim() : DEFAULT_MODEL;
   let dir: string;
   if (downloaded) dir = downloaded.dir;
@@ -86,10 +96,13 @@ export function resolveModelFolder(model: string | undefined, downloaded?: { dir
   if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) {
     throw new EngineError('model-load', `tokenizer.json is missing in ${dir}. Export the tokenizer with the model (tokenizer.save_pretrained).`);
   }
-  const onnxPath = downloaded ? path.join(dir, downloaded.onnx) : (genai?.onnxPath ?? ['onnx/model.onnx', 'model.onnx'].map((p) => path.join(dir, p)).find((p) => fs.existsSync(p)));
-  if (!onnxPath) {
-    throw new EngineError('model-load', `No ONNX model in ${dir}: expected onnx/model.onnx or model.onnx. Export the model to ONNX first (for example with optimum-cli export onnx).`);
-  }
+  const variant = genai
+    ? undefined
+    : downloaded
+      ? chooseVariant(dir, variantOfFile(downloaded.onnx) ?? 'auto', opts.purpose ?? 'forward')
+      : chooseVariant(dir, opts.variant ?? 'auto', opts.purpose ?? 'forward');
+  if (variant && downloaded && opts.variant === 'auto') variant.reason = 'downloaded for auto: the most precise variant the repository has';
+  const onnxPath = downloaded ? path.join(dir, downloaded.onnx) : (genai?.onnxPath ?? variant!.onnxPath);
   const architecture = String(config.model_type ?? '');
   const archs = Array.isArray(config.architectures) ? (config.architectures as string[]) : [];
   let kind: ModelKind;
@@ -103,5 +116,5 @@ export function resolveModelFolder(model: string | undefined, downloaded?: { dir
       `Unsupported architecture "${architecture || 'unknown'}" in ${dir}. Promptscope explains decoder language models (GPT-2, Llama, Qwen, SmolLM, Mistral…) and BERT-style sequence classifiers.`,
     );
   }
-  return { id, dir, onnxPath, config, kind, architecture, genai };
+  return { id, dir, onnxPath, config, kind, architecture, genai, variant };
 }

@@ -144,6 +144,44 @@ describe('quantised weights', () => {
     }
   });
 
+  describe('com.microsoft MatMulBnb4', () => {
+    /** bitsandbytes' code books as onnxruntime lists them (blockwise_quant_block_bnb4.h). */
+    const BOOKS: Record<number, number[]> = {
+      0: [0, 5.208333333e-3, 0.66666667, 1, 0.33333333, 0.5, 0.16666667, 0.25, -0, -5.208333333e-3, -0.66666667, -1, -0.33333333, -0.5, -0.16666667, -0.25],
+      1: [-1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0,
+        0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1],
+    };
+    /** Wᵀ flattened, blocks of B along the flat index, nearest code of w / absmax, first element in the high nibble. */
+    function bnb4(B: number, quantType: number) {
+      const book = BOOKS[quantType], numel = K * N, blocks = Math.ceil(numel / B);
+      const wt = Array.from({ length: numel }, (_, i) => W[(i % K) * N + Math.floor(i / K)]);
+      const absmax = Array.from({ length: blocks }, (_, b) => Math.max(...wt.slice(b * B, (b + 1) * B).map(Math.abs)));
+      const packed = new Uint8Array(Math.ceil(numel / 2)), deq = new Float64Array(K * N);
+      for (let i = 0; i < numel; i++) {
+        const a = Math.fround(absmax[Math.floor(i / B)]);
+        let code = 0;
+        for (let c = 1; c < 16; c++) if (Math.abs(book[c] - wt[i] / a) < Math.abs(book[code] - wt[i] / a)) code = c;
+        packed[i >> 1] |= i & 1 ? code : code << 4;
+        deq[(i % K) * N + Math.floor(i / K)] = Math.fround(book[code]) * a;
+      }
+      return { packed, absmax, deq };
+    }
+    for (const [quantType, name] of [[0, 'FP4'], [1, 'NF4']] as const) {
+      it(`${name}, block 32 (partial last block)`, async () => {
+        const B = 32, q = bnb4(B, quantType);
+        const r = await checkQuantized({
+          xDims: [2, 3, K],
+          quantized: (g, x) => g.op('MatMulBnb4', [x, g.constTensor('b', DataType.UINT8, [q.packed.length], q.packed), f32(g, q.absmax, [q.absmax.length])],
+            { K: I(K), N: I(N), block_size: I(B), quant_type: I(quantType) }, 'com.microsoft'),
+          exact: { w: q.deq, k: K, n: N },
+        });
+        assert.strictEqual(r.counts.matMulBnb4, 1);
+        assert.ok(!r.ops.has('MatMulBnb4'));
+        expectFolded(r);
+      });
+    }
+  });
+
   describe('dynamic quantisation (straight-through gradient)', () => {
     const { q, s, z } = quantColumns(-127, 127, true);
     const deq = q.map((v, i) => (v - z[i % N]) * s[i % N]);

@@ -1,0 +1,66 @@
+/**
+ * Which variant of a model folder to load. A named variant must be present; `auto` picks per purpose:
+ *   - gradients: the augmented graph dequantises every weight to fp32 anyway, so its cost is the same for all
+ *     variants, and the most precise one gives the most faithful gradients: fp32, then fp16, then the
+ *     quantised ones;
+ *   - forward passes (occlusion…): fp32 is exact and, on CPU, the fastest for models that fit in memory;
+ *     when it would take more than half the free memory, the smallest well-supported variant that fits.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EngineError } from '../core/engineProtocol';
+import {
+  missingVariantMessage, variantsInFolder, type ConcreteVariant, type ModelVariant, type VariantFile,
+} from './modelVariants';
+
+export type VariantPurpose = 'forward' | 'gradients';
+
+export interface VariantChoice {
+  variant: ConcreteVariant;
+  /** Absolute path of the ONNX file. */
+  onnxPath: string;
+  /** Bytes of the ONNX file and its external data. */
+  bytes: number;
+  /** Why this one, in a sentence for the user. */
+  reason: string;
+  /** Every variant the folder has. */
+  present: ConcreteVariant[];
+}
+
+const GRADIENT_ORDER: ConcreteVariant[] = ['fp32', 'fp16', 'q4', 'int8', 'uint8', 'quantized', 'q4f16', 'bnb4'];
+/** Smaller variants for forward passes when fp32 does not fit, best first (onnxruntime's CPU kernels). */
+const FORWARD_FALLBACK: ConcreteVariant[] = ['q4', 'quantized', 'int8', 'uint8', 'fp16', 'q4f16', 'bnb4'];
+
+function sizeOf(dir: string, f: VariantFile): number {
+  return [f.file, ...f.externalData].reduce((s, rel) => s + fs.statSync(path.join(dir, rel)).size, 0);
+}
+
+function gb(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`;
+}
+
+export function chooseVariant(dir: string, requested: ModelVariant, purpose: VariantPurpose, freeMemory = os.freemem()): VariantChoice {
+  const files = variantsInFolder(dir);
+  const present = files.map((f) => f.variant);
+  const pick = (f: VariantFile, reason: string): VariantChoice => ({ variant: f.variant, onnxPath: path.join(dir, f.file), bytes: sizeOf(dir, f), reason, present });
+  if (files.length === 0) throw new EngineError('model-load', missingVariantMessage('fp32', [], dir));
+  if (requested !== 'auto') {
+    const f = files.find((x) => x.variant === requested);
+    if (!f) throw new EngineError('model-load', missingVariantMessage(requested, present, dir));
+    return pick(f, 'as set in promptscope.modelVariant / --variant');
+  }
+  if (files.length === 1) return pick(files[0], 'the only variant in the folder');
+  const byName = (v: ConcreteVariant) => files.find((x) => x.variant === v);
+  if (purpose === 'gradients') {
+    const f = GRADIENT_ORDER.map(byName).find((x) => x)!;
+    return pick(f, 'gradients are computed in fp32 from dequantised weights, so the most precise variant present gives the most faithful gradients at the same cost');
+  }
+  const fp32 = byName('fp32');
+  const budget = freeMemory / 2;
+  if (fp32 && sizeOf(dir, fp32) <= budget) return pick(fp32, 'full precision, and on CPU the fastest variant that fits in memory');
+  const candidates = FORWARD_FALLBACK.map(byName).filter((x): x is VariantFile => !!x);
+  const fits = candidates.find((f) => sizeOf(dir, f) <= budget) ?? candidates.sort((a, b) => sizeOf(dir, a) - sizeOf(dir, b))[0] ?? fp32!;
+  const why = fp32 ? `fp32 (${gb(sizeOf(dir, fp32))}) would take more than half the free memory (${gb(freeMemory)})` : 'no fp32 variant';
+  return pick(fits, `${why}; ${fits.variant} is the best-supported smaller variant on CPU`);
+}
