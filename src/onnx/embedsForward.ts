@@ -10,6 +10,8 @@ import { convertHalfToFloat } from './fp16ToFp32';
 import { cutAtEmbeddings, INPUTS_EMBEDS } from './embeddingCut';
 import { removePastInputs } from './pastRemoval';
 import { foldQuantizedConstants } from './quantized';
+import { upgradeOpset } from './opsetUpgrade';
+import { unfuseContribOps } from './contribUnfuse';
 import { selectLogitRows, LOGIT_ROWS_INPUT, ROW_LOGITS_OUTPUT } from './logitRows';
 
 export interface EmbedsForwardModel {
@@ -31,6 +33,9 @@ export function buildEmbedsForwardModel(model: ModelProto, opts: { causal: boole
   const logits = opts.logits ?? (g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0]).name;
   foldQuantizedConstants(g);
   convertHalfToFloat(g);
+  // Fused exports hide the lookup inside EmbedLayerNormalization: un-fuse as the gradient graph does.
+  upgradeOpset(g);
+  unfuseContribOps(g);
   cutAtEmbeddings(g, inputIds);
   removePastInputs(g, INPUTS_EMBEDS, batchSymbols);
   g.outputs = g.outputs.filter((o) => o.name === logits);

@@ -55,12 +55,14 @@ export async function loadModelFolder(folder: ModelFolder): Promise<LoadedModel>
     return undefined;
   };
   const tokIds = tokenizer.specialIds;
-  const special: SpecialTokenIds = {
-    ...tokIds,
-    bos: tokIds.bos ?? num('bos_token_id'),
-    eos: tokIds.eos ?? num('eos_token_id'),
-    pad: tokIds.pad ?? num('pad_token_id'),
-  };
+  // A tokenizer can be larger than the model (tiny test exports reuse a full vocabulary): ids past the
+  // model's embedding table are dropped in favour of the model config's own.
+  const modelVocab = num('vocab_size') ?? tokenizer.vocabSize;
+  const fits = (id: number | undefined) => (id !== undefined && id < modelVocab ? id : undefined);
+  const special: SpecialTokenIds = Object.fromEntries(Object.entries(tokIds).map(([k, v]) => [k, fits(v)]));
+  special.bos = fits(tokIds.bos) ?? fits(num('bos_token_id'));
+  special.eos = fits(tokIds.eos) ?? fits(num('eos_token_id'));
+  special.pad = fits(tokIds.pad) ?? fits(num('pad_token_id'));
   const id2label = cfg.id2label as Record<string, string> | undefined;
   const labels = id2label
     ? Object.keys(id2label)
@@ -82,7 +84,9 @@ export async function loadModelFolder(folder: ModelFolder): Promise<LoadedModel>
   if (folder.kind === 'sequence-classifier' && (!labels || labels.length === 0)) {
     throw new EngineError('unsupported-model', `The classifier in ${folder.dir} has no id2label in config.json. Add the label names there.`);
   }
-  const runner = await OnnxRunner.create(info, folder.onnxPath, special.pad ?? special.eos ?? 0, cfg, folder.genai?.pastTemplates);
+  // Padding must be an id the model's embedding table has (a tokenizer may be larger than the model).
+  const padId = [special.pad, special.eos, num('pad_token_id'), num('eos_token_id'), 0].find((id) => id !== undefined && id < vocabSize)!;
+  const runner = await OnnxRunner.create(info, folder.onnxPath, padId, cfg, folder.genai?.pastTemplates);
   const spaceIds = tokenizer.encodeContinuation(' ');
   return { folder, runner, tokenizer, special, spaceId: spaceIds.length === 1 ? spaceIds[0] : undefined };
 }
