@@ -7,11 +7,14 @@ import { toHtml } from '../core/exporters/html';
 import { attentionSummary, withoutAttentionDetail } from '../core/exporters/attentionDetail';
 import { toJson } from '../core/exporters/json';
 import { METHODS } from '../core/methods/registry';
+import { describeTooLong, type TooLongDetails } from '../core/tokenBudget';
 import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedModel';
 import { listCachedHubModels } from '../runtime/hub/cachedModels';
 import { listBundledModels } from '../runtime/modelFolder';
 import { addVariation } from '../runtime/seedVariants';
 import { parseArgs, USAGE, UsageError } from './args';
+import { checkWritable, writeExport } from './exportPaths';
+import { ignoredOptionWarnings, spacedTargetWarning } from './inputWarnings';
 import { renderResult } from './terminalView';
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +35,9 @@ async function main(argv: string[]): Promise<number> {
   const opts = parseArgs(rest);
   const text = opts.file !== undefined ? readFile(opts.file) : opts.text ?? (process.stdin.isTTY ? '' : fs.readFileSync(0, 'utf8'));
   for (const m of opts.methods) if (!METHODS.some((x) => x.name === m)) throw new EngineError('unknown-method', `Unknown method "${m}". Available methods: ${METHODS.map((x) => x.name).join(', ')}.`);
+
+  if (opts.html) checkWritable('--html', opts.html);
+  if (opts.csv) checkWritable('--csv', opts.csv);
 
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
@@ -66,8 +72,10 @@ async function main(argv: string[]): Promise<number> {
   if (opts.variation) result = await addVariation(result, opts.variation, model, (id) => loadModel(id), { signal: controller.signal, onProgress: progress });
   if (progress) process.stderr.write('\r\x1b[K');
   const exported = opts.attentionDetail ? result : withoutAttentionDetail(result);
-  if (opts.html) fs.writeFileSync(opts.html, toHtml(exported));
-  if (opts.csv) fs.writeFileSync(opts.csv, toCsv(exported));
+  if (opts.html) writeExport('--html', opts.html, toHtml(exported));
+  if (opts.csv) writeExport('--csv', opts.csv, toCsv(exported));
+  const spaced = spacedTargetWarning(opts.target, result);
+  for (const w of [...ignoredOptionWarnings(opts.params, result), ...(spaced ? [spaced] : [])]) process.stderr.write(`promptscope: warning: ${w}\n`);
   if (opts.json) process.stdout.write(toJson(exported));
   else {
     const color = opts.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
@@ -109,11 +117,19 @@ function readFile(file: string): string {
   }
 }
 
+/** The engine's message, re-worded with this CLI's own flags where the engine gives the facts. */
+function cliMessage(err: UsageError | EngineError): string {
+  if (!(err instanceof EngineError) || err.code !== 'too-long' || err.details?.binding === undefined) return err.message;
+  const d = err.details as TooLongDetails;
+  const shortenTarget = d.targetKind === 'generate' ? 'use --generate {n} or fewer' : d.targetKind === 'forced' ? 'shorten --force to at most {n} tokens' : d.targetKind === 'contrastive' ? 'shorten each side of --contrast to at most {n} tokens' : undefined;
+  return describeTooLong(d, { raiseLimit: 'raise --max-tokens', truncate: 'add --truncate to explain only the last {n} tokens', shortenTarget });
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError || err instanceof EngineError) {
-      process.stderr.write(`promptscope: ${err.message}\n`);
+      process.stderr.write(`promptscope: ${cliMessage(err)}\n`);
       process.exit(2);
     }
     if ((err as Error)?.name === 'CancelledError') {

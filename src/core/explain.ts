@@ -11,6 +11,7 @@ import { methodByName } from './methods/registry';
 import type { ExplainRequest } from './request';
 import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type CounterfactualEdits, type MethodRun, type ResultToken } from './result';
 import { resolveTarget } from './targets';
+import { describeTooLong, NEUTRAL_NAMES, promptBudget, tooLongDetails } from './tokenBudget';
 import { computeTrust } from './trust/computeTrust';
 import type { TrustReport } from './trust/trustReport';
 import type { EncodedToken, PromptTokenizer } from './tokenizer';
@@ -49,18 +50,12 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   }
   let tokens = tokenizer.encodePrompt(req.text);
   let truncatedAt: number | undefined;
-  const limit = Math.min(req.maxTokens ?? runner.info.contextLength, runner.info.contextLength);
-  const room = continuationRoom(req, tokenizer);
-  const allowed = runner.info.kind === 'causal-lm' ? Math.min(limit, runner.info.contextLength - room) : limit;
-  if (tokens.length > allowed) {
-    if (!req.truncateFromStart || allowed < 1) {
-      throw new EngineError(
-        'too-long',
-        `The text is ${tokens.length} tokens, more than the ${allowed} this model and setting allow. Select less text, raise promptscope.maxTokens (up to the model's context of ${runner.info.contextLength}), or explain only the last ${allowed} tokens.`,
-        { tokens: tokens.length, limit: allowed },
-      );
-    }
-    tokens = truncateFromStart(tokens, allowed);
+  const specials = tokens.filter((t) => t.special).length;
+  const budget = promptBudget(runner.info.kind, runner.info.contextLength, req.maxTokens, req.target, tokenizer, specials + 1);
+  if (tokens.length > budget.allowed) {
+    const details = tooLongDetails(tokens.length, budget, req.target.kind);
+    if (!req.truncateFromStart || budget.allowed < specials + 1) throw new EngineError('too-long', describeTooLong(details, NEUTRAL_NAMES), details);
+    tokens = truncateFromStart(tokens, budget.allowed);
     truncatedAt = tokens.find((t) => !t.special)?.start;
   }
   if (!tokens.some((t) => !t.special)) {
@@ -145,15 +140,6 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     ...(trust ? { trust } : {}),
     ...(counterfactuals ? { counterfactuals } : {}),
   };
-}
-
-/** Positions the target needs after the prompt (continuation tokens are fed back as input). */
-function continuationRoom(req: ExplainRequest, tokenizer: PromptTokenizer): number {
-  const t = req.target;
-  if (t.kind === 'generate') return t.tokens;
-  if (t.kind === 'forced') return tokenizer.encodeContinuation(t.text).length;
-  if (t.kind === 'contrastive') return Math.max(tokenizer.encodeContinuation(t.text).length, tokenizer.encodeContinuation(t.foil).length);
-  return 1;
 }
 
 /** Keep the last `limit` tokens, keeping leading and trailing special tokens (BOS/CLS, SEP) in place. */

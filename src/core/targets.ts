@@ -9,6 +9,7 @@ import { throwIfAborted, type ForwardItem, type ModelRunner, type TopToken } fro
 import type { TargetSpec } from './request';
 import type { TargetRow } from './result';
 import type { PromptTokenizer } from './tokenizer';
+import { MAX_GENERATED_TOKENS } from './tokenBudget';
 
 export interface TargetTerm {
   row: number;
@@ -113,11 +114,11 @@ export async function resolveTarget(
     }
     case 'generate': {
       const n = spec.tokens;
-      if (!Number.isInteger(n) || n < 1 || n > 256) throw new EngineError('bad-target', `Generate between 1 and 256 tokens (got ${n}).`);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_GENERATED_TOKENS) throw new EngineError('bad-target', `Generate between 1 and ${MAX_GENERATED_TOKENS} tokens (got ${n}).`);
       const ids: number[] = [];
       for (let i = 0; i < n; i++) {
         throwIfAborted(signal);
-        if (prompt.length + ids.length >= runner.info.contextLength) break;
+        if (prompt.length + ids.length > runner.info.contextLength) break; // the input is prompt + ids
         const next = (await runner.topTokens([...prompt, ...ids], 1, signal))[0].tokenId;
         ids.push(next);
         if (next === runner.info.special.eos) break;
@@ -128,6 +129,9 @@ export async function resolveTarget(
       const a = tokenizer.encodeContinuation(spec.text);
       const b = tokenizer.encodeContinuation(spec.foil);
       if (a.length === 0 || b.length === 0) throw new EngineError('bad-target', 'A contrastive target needs both a target text and a foil text.');
+      if (a.length === b.length && a.every((id, i) => id === b[i])) {
+        throw new EngineError('bad-target', `The target "${spec.text}" and the foil "${spec.foil}" are the same tokens, so their difference is zero everywhere. Give two different continuations.`);
+      }
       const r = row(spec.text, a[0]);
       r.foilText = spec.foil;
       r.foilTokenId = b[0];

@@ -55,7 +55,7 @@ describe('promptscope CLI', function () {
   const bad: [string, string[], string | undefined, RegExp][] = [
     ['empty input', ['explain', '   '], undefined, /Nothing to explain/],
     ['whitespace from stdin', ['explain'], ' \n\t ', /Nothing to explain/],
-    ['text beyond the context length', ['explain', 'word '.repeat(400)], undefined, /more than the \d+ this model/],
+    ['text beyond the context length', ['explain', 'word '.repeat(400)], undefined, /more than the \d+ that fit in the model.s context of \d+\. Use less text or add --truncate/],
     ['an unknown method', ['explain', 'Hello there', '--method', 'magic'], undefined, /Unknown method "magic"\. Available methods: occlusion/],
     ['a target that is not one vocabulary token', ['explain', 'Hello there', '--target', ' antidisestablishmentarianism'], undefined, /must be one token/],
     ['a missing model folder', ['explain', 'Hello', '--model', '/nonexistent/model'], undefined, /Model folder not found/],
