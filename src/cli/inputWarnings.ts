@@ -5,7 +5,8 @@
 import type { MethodParams, TargetSpec } from '../core/request';
 import type { AttributionResult } from '../core/result';
 
-export const PARAM_FLAGS: Record<keyof MethodParams, string> = {
+/** The flag of each method parameter (others are named after the parameter). */
+export const PARAM_FLAGS: Partial<Record<keyof MethodParams, string>> = {
   baseline: '--baseline',
   window: '--window',
   stride: '--stride',
@@ -24,7 +25,8 @@ export function ignoredOptionWarnings(given: MethodParams, result: AttributionRe
   const methods = result.runs.map((r) => r.method).join(', ');
   for (const key of Object.keys(given) as (keyof MethodParams)[]) {
     if (given[key] === undefined || result.runs.some((r) => key in r.params)) continue;
-    out.push(`${PARAM_FLAGS[key]} was ignored: ${methods} ${result.runs.length > 1 ? 'do' : 'does'} not use it (see --help for the methods that do).`);
+    const flag = PARAM_FLAGS[key] ?? `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+    out.push(`${flag} was ignored: ${methods} ${result.runs.length > 1 ? 'do' : 'does'} not use it (see --help for the methods that do).`);
   }
   return out;
 }
