@@ -35,7 +35,7 @@ export interface LoadOptions {
 export async function loadModel(model: string | undefined, options: LoadOptions = {}): Promise<LoadedModel> {
   const hubId = hubIdOf(model);
   const downloaded = hubId
-    ? await ensureHubModel(hubId, { signal: options.signal, onProgress: options.onProgress, endpoint: options.hubEndpoint, variant: options.variant })
+    ? await ensureHubModel(hubId, { signal: options.signal, onProgress: options.onProgress, endpoint: options.hubEndpoint, variant: options.variant, purpose: options.purpose })
     : undefined;
   return loadModelFolder(resolveModelFolder(model, downloaded, { variant: checkedVariant(options.variant), purpose: options.purpose }));
 }

@@ -42,12 +42,28 @@ function gb(bytes: number): string {
 
 export function chooseVariant(dir: string, requested: ModelVariant, purpose: VariantPurpose, freeMemory = os.freemem()): VariantChoice {
   const files = variantsInFolder(dir);
+  const { file, reason } = pickVariant(files, (f) => sizeOf(dir, f), requested, purpose, dir, freeMemory);
+  return { variant: file.variant, onnxPath: path.join(dir, file.file), bytes: sizeOf(dir, file), reason, present: files.map((f) => f.variant) };
+}
+
+/**
+ * The choice itself, on any listing of variant files with their sizes: a local folder, or a hub repository's
+ * file list before anything is downloaded (so that only the chosen variant is fetched).
+ */
+export function pickVariant(
+  files: readonly VariantFile[],
+  sizeOfFile: (f: VariantFile) => number,
+  requested: ModelVariant,
+  purpose: VariantPurpose,
+  where: string,
+  freeMemory = os.freemem(),
+): { file: VariantFile; reason: string } {
   const present = files.map((f) => f.variant);
-  const pick = (f: VariantFile, reason: string): VariantChoice => ({ variant: f.variant, onnxPath: path.join(dir, f.file), bytes: sizeOf(dir, f), reason, present });
-  if (files.length === 0) throw new EngineError('model-load', missingVariantMessage('fp32', [], dir));
+  const pick = (f: VariantFile, reason: string) => ({ file: f, reason });
+  if (files.length === 0) throw new EngineError('model-load', missingVariantMessage('fp32', [], where));
   if (requested !== 'auto') {
     const f = files.find((x) => x.variant === requested);
-    if (!f) throw new EngineError('model-load', missingVariantMessage(requested, present, dir));
+    if (!f) throw new EngineError('model-load', missingVariantMessage(requested, present, where));
     return pick(f, 'as set in promptscope.modelVariant / --variant');
   }
   if (files.length === 1) return pick(files[0], 'the only variant in the folder');
@@ -58,9 +74,9 @@ export function chooseVariant(dir: string, requested: ModelVariant, purpose: Var
   }
   const fp32 = byName('fp32');
   const budget = freeMemory / 2;
-  if (fp32 && sizeOf(dir, fp32) <= budget) return pick(fp32, 'full precision, and on CPU the fastest variant that fits in memory');
+  if (fp32 && sizeOfFile(fp32) <= budget) return pick(fp32, 'full precision, and on CPU the fastest variant that fits in memory');
   const candidates = FORWARD_FALLBACK.map(byName).filter((x): x is VariantFile => !!x);
-  const fits = candidates.find((f) => sizeOf(dir, f) <= budget) ?? candidates.sort((a, b) => sizeOf(dir, a) - sizeOf(dir, b))[0] ?? fp32!;
-  const why = fp32 ? `fp32 (${gb(sizeOf(dir, fp32))}) would take more than half the free memory (${gb(freeMemory)})` : 'no fp32 variant';
+  const fits = candidates.find((f) => sizeOfFile(f) <= budget) ?? [...candidates].sort((a, b) => sizeOfFile(a) - sizeOfFile(b))[0] ?? fp32!;
+  const why = fp32 ? `fp32 (${gb(sizeOfFile(fp32))}) would take more than half the free memory (${gb(freeMemory)})` : 'no fp32 variant';
   return pick(fits, `${why}; ${fits.variant} is the best-supported smaller variant on CPU`);
 }

@@ -65,6 +65,10 @@ describe('promptscope explain --model org/name (local hub server)', function () 
     assert.deepEqual(got.runs[0].scores, expected.runs[0].scores);
     assert.ok(!fs.existsSync(path.join(dir, 'README.md')), 'only the files the model needs');
 
+    const missing = await cli(['explain', prompt, '--model', 'promptscope/tiny-lm', '--variant', 'fp16'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^promptscope: promptscope\/tiny-lm has no fp16 variant \(model_fp16\.onnx\)\. Present: fp32 \(model\.onnx\)\./);
+
     const listed = await cli(['--list-models'], env);
     assert.deepEqual(listed.stdout.trim().split('\n').filter((l) => l.startsWith('promptscope/')), ['promptscope/tiny-lm (downloaded)']);
 

@@ -286,7 +286,12 @@ describe('hub downloads (local hub server)', function () {
     const missing = await catchEngineError(ensureHubModel(parseHubId('promptscope/nope@v2')!, fetchOpts()));
     assert.match(missing.message, /promptscope\/nope@v2 was not found on .* \(HTTP 404: Repository not found\)/);
     const variant = await catchEngineError(ensureHubModel(id, { ...fetchOpts(), variant: 'fp16' }));
-    assert.match(variant.message, /has no fp16 variant \(model_fp16\.onnx\)\. Variants present: fp32, q4/);
+    assert.match(variant.message, /has no fp16 variant \(model_fp16\.onnx\)\. Present: fp32 \(model\.onnx\), q4 \(model_q4\.onnx\)/);
+
+    // A named variant downloads that variant only.
+    const q4 = await ensureHubModel(id, { ...fetchOpts(), variant: 'q4' });
+    assert.equal(q4.onnx, 'onnx/model_q4.onnx');
+    assert.deepEqual(assertConsistent(q4.dir), ['config.json', 'generation_config.json', 'onnx/model_q4.onnx', 'tokenizer.json', 'tokenizer_config.json']);
   });
 });
 
@@ -297,11 +302,18 @@ describe('hub ids and needed files', function () {
     for (const bad of ['gpt2', 'a/b/c', '../x/y', 'x/..', 'a/b@', 'a/b@../c']) assert.equal(parseHubId(bad), undefined, bad);
   });
 
-  it('picks one variant with its external data, in order', function () {
+  it('picks one variant with its external data, in order, by the same rules as a local folder', function () {
+    const listed = (paths: string[], sizes: Record<string, number> = {}) => paths.map((p) => ({ path: p, size: sizes[p] ?? 1000 }));
     const tree = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'README.md', 'onnx/model.onnx', 'onnx/model.onnx_data', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_fp16.onnx_data_10', 'onnx/model_fp16.onnx_data_2', 'onnx/model_q4.onnx'];
-    assert.deepEqual(neededFiles(tree, 'fp16').files, ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_fp16.onnx_data_2', 'onnx/model_fp16.onnx_data_10']);
-    assert.deepEqual(neededFiles(tree).files, ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']);
-    assert.equal(neededFiles(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_q4.onnx']).variant, 'q4');
-    assert.throws(() => neededFiles(['config.json', 'onnx/model.onnx']), /no tokenizer\.json/);
+    assert.deepEqual(neededFiles(listed(tree), 'fp16').files, ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_fp16.onnx_data_2', 'onnx/model_fp16.onnx_data_10']);
+    assert.deepEqual(neededFiles(listed(tree)).files, ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']);
+    // fp32 too large for memory: auto fetches a smaller variant for forward passes, still fp32 for gradients.
+    const huge = listed(tree, { 'onnx/model.onnx_data': 1e15 });
+    assert.equal(neededFiles(huge, 'auto', 'x', 'forward').variant, 'q4');
+    assert.equal(neededFiles(huge, 'auto', 'x', 'gradients').variant, 'fp32');
+    // Older Transformers.js exports name the decoder decoder_model_merged.
+    assert.equal(neededFiles(listed(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/decoder_model_merged_quantized.onnx'])).onnx, 'onnx/decoder_model_merged_quantized.onnx');
+    assert.throws(() => neededFiles(listed(['config.json', 'onnx/model.onnx'])), /no tokenizer\.json/);
+    assert.throws(() => neededFiles(listed(tree), 'fp64'), /Unknown model variant "fp64"/);
   });
 });

@@ -14,10 +14,13 @@ import { formatHubId, type HubId } from './hubId';
 import { HubUnreachableError } from './hubHttp';
 import { cacheRoot, hubEndpoint, hubModelDir, hubToken } from './hubSettings';
 import { HubStatusError, listTree, resolveUrl, type TreeFile } from './hubTree';
+import type { VariantPurpose } from '../variantChoice';
 import { neededFiles, type NeededFiles } from './neededFiles';
 
 export interface HubModelOptions {
   variant?: string;
+  /** What the model is for: `auto` picks the variant that serves it best (see ../variantChoice.ts). */
+  purpose?: VariantPurpose;
   /** The promptscope.hubEndpoint setting; HF_ENDPOINT and the public hub otherwise. */
   endpoint?: string;
   /** Cache root (default: PROMPTSCOPE_CACHE_DIR or ~/.cache/promptscope). */
@@ -31,6 +34,8 @@ export interface HubModel {
   /** The ONNX file, relative to dir. */
   onnx: string;
   variant: string;
+  /** Why this variant. */
+  reason: string;
   /** Bytes downloaded by this call (0 when everything came from the cache). */
   downloadedBytes: number;
 }
@@ -51,12 +56,13 @@ export async function ensureHubModel(id: HubId, options: HubModelOptions = {}): 
   const token = hubToken();
   const ctx: errors.HubContext = { label: formatHubId(id), endpoint, dir, hasToken: !!token };
   const variant = options.variant ?? 'auto';
+  const purpose = options.purpose ?? 'forward';
 
   const fromCache = (): HubModel | undefined => {
     const cached = readManifest(dir);
     if (!cached) return undefined;
-    const need = neededFiles(cached.files.map((f) => f.path), variant, ctx.label);
-    return need.files.every((p) => isVerified(dir, cached, p)) ? { dir, onnx: need.onnx, variant: need.variant, downloadedBytes: 0 } : undefined;
+    const need = neededFiles(cached.files, variant, ctx.label, purpose);
+    return need.files.every((p) => isVerified(dir, cached, p)) ? { dir, onnx: need.onnx, variant: need.variant, reason: need.reason, downloadedBytes: 0 } : undefined;
   };
   const ready = fromCache();
   if (ready) return ready;
@@ -79,14 +85,15 @@ async function download(id: HubId, dir: string, endpoint: string, token: string 
     tree = await listTree(endpoint, id, token, options.signal);
   } catch (err) {
     if (err instanceof HubUnreachableError) {
-      const local = cached ? presentAsListed(dir, cached, variant) : filesPlacedByHand(dir, variant);
-      if (local) return { dir, onnx: local.onnx, variant: local.variant, downloadedBytes: 0 };
+      const purpose = options.purpose ?? 'forward';
+      const local = cached ? presentAsListed(dir, cached, variant, purpose) : filesPlacedByHand(dir, variant, purpose);
+      if (local) return { dir, onnx: local.onnx, variant: local.variant, reason: local.reason, downloadedBytes: 0 };
       throw errors.unreachable(ctx, err.reason, hasParts(dir));
     }
     throw mapStatus(err, ctx);
   }
 
-  const need = neededFiles(tree.map((f) => f.path), variant, ctx.label);
+  const need = neededFiles(tree, variant, ctx.label, options.purpose);
   const byPath = new Map(tree.map((f) => [f.path, f]));
   // Keep what was verified against the same listing entry; anything the hub changed is checked again.
   const manifest: Manifest = {
@@ -149,7 +156,7 @@ async function download(id: HubId, dir: string, endpoint: string, token: string 
     markVerified(dir, manifest, entry.path);
     report(entry.path, 0, true);
   }
-  return { dir, onnx: need.onnx, variant: need.variant, downloadedBytes };
+  return { dir, onnx: need.onnx, variant: need.variant, reason: need.reason, downloadedBytes };
 }
 
 function mapStatus(err: unknown, ctx: errors.HubContext): Error {
@@ -192,8 +199,8 @@ function isVerified(dir: string, m: Manifest, file: string): boolean {
 }
 
 /** Offline after an unfinished download: every needed file is there with its listed size (put there by hand). */
-function presentAsListed(dir: string, m: Manifest, variant: string): NeededFiles | undefined {
-  const need = neededFiles(m.files.map((f) => f.path), variant);
+function presentAsListed(dir: string, m: Manifest, variant: string, purpose: VariantPurpose): NeededFiles | undefined {
+  const need = neededFiles(m.files, variant, undefined, purpose);
   const ok = need.files.every((p) => {
     try {
       return fs.statSync(path.join(dir, ...p.split('/'))).size === m.files.find((f) => f.path === p)?.size;
@@ -205,10 +212,10 @@ function presentAsListed(dir: string, m: Manifest, variant: string): NeededFiles
 }
 
 /** Offline with a folder the user filled by hand: use it if it holds what the variant needs. */
-function filesPlacedByHand(dir: string, variant: string): NeededFiles | undefined {
-  const files = listLocal(dir);
+function filesPlacedByHand(dir: string, variant: string, purpose: VariantPurpose): NeededFiles | undefined {
+  const files = listLocal(dir).map((p) => ({ path: p, size: fs.statSync(path.join(dir, p)).size }));
   try {
-    return neededFiles(files, variant);
+    return neededFiles(files, variant, undefined, purpose);
   } catch {
     return undefined;
   }
