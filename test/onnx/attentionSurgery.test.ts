@@ -163,6 +163,49 @@ describe('attention surgery', function () {
     });
   }
 
+  it('com.microsoft GroupQueryAttention (2 query heads per K/V head): probabilities equal a softmax of the graph\'s Q·Kᵀ; the output equals the fused kernel\'s', async () => {
+    const g = new Graph();
+    g.opsets.set('', 17);
+    g.opsets.set('com.microsoft', 1);
+    let seed = 11;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const feedsOf: Record<string, ort.Tensor> = {};
+    for (const [name, dims] of [['q', [1, 3, 64]], ['k', [1, 3, 32]], ['v', [1, 3, 32]]] as const) {
+      g.inputs.push({ name, elemType: DataType.FLOAT, dims: [...dims] });
+      feedsOf[name] = new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, rand), [...dims]);
+    }
+    g.initializers.set('seqlens', { name: 'seqlens', data_type: DataType.INT32, dims: [1], raw_data: new Uint8Array(Int32Array.from([2]).buffer) });
+    g.initializers.set('total', { name: 'total', data_type: DataType.INT32, dims: [], raw_data: new Uint8Array(Int32Array.from([3]).buffer) });
+    g.add('GroupQueryAttention', ['q', 'k', 'v', '', '', 'seqlens', 'total'], { num_heads: { kind: 'int', value: 4 }, kv_num_heads: { kind: 'int', value: 2 } }, { outputs: ['y', 'pk', 'pv'], domain: 'com.microsoft' });
+    // The softmax must feed a MatMul with V: make the graph's output the attention output.
+    g.outputs = [{ name: 'y', elemType: DataType.FLOAT, dims: [1, 3, 64] }];
+    const proto = g.toModelProto();
+    const a = buildAttentionGraph(proto, { exposeQK: true });
+    assert.strictEqual(a.layers, 1);
+    const s = await ort.InferenceSession.create(encodeModel(a.graph.toModelProto()));
+    const out = await s.run({ ...feedsOf, [KEY_FACTORS_INPUT]: new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]) });
+    const probs = out[attentionProbsOutput(0)], q = out[attentionQOutput(0)], kt = out[attentionKtOutput(0)];
+    assert.deepStrictEqual(probs.dims, [1, 4, 3, 3]);
+    checkRows(probs.data as Float32Array, probs.dims, [[1, 1, 1]]);
+    const Q = q.data as Float32Array, K = kt.data as Float32Array, P = probs.data as Float32Array;
+    let worst = 0;
+    for (let hd = 0; hd < 4; hd++) for (let i = 0; i < 3; i++) {
+      const z = [0, 1, 2].map((j) => {
+        if (j > i) return -Infinity;
+        let d = 0;
+        for (let c = 0; c < 16; c++) d += Q[(hd * 3 + i) * 16 + c] * K[(hd * 16 + c) * 3 + j];
+        return d / 4;
+      });
+      const mx = Math.max(...z), e = z.map((x) => Math.exp(x - mx)), sum = e.reduce((x, y) => x + y, 0);
+      for (let j = 0; j < 3; j++) worst = Math.max(worst, Math.abs(e[j] / sum - P[(hd * 3 + i) * 3 + j]));
+    }
+    assert.ok(worst <= 1e-6, `max abs error ${worst.toExponential(2)}`);
+    // query heads 0 and 1 share K/V head 0: their keys are the same
+    assert.deepStrictEqual(Array.from(K.subarray(0, 48)), Array.from(K.subarray(48, 96)));
+    const fused = await (await ort.InferenceSession.create(encodeModel(proto))).run(feedsOf);
+    assert.ok(maxDiff(fused.y.data as Float32Array, out.y.data as Float32Array) <= 1e-5);
+  });
+
   it('refuses a graph without attention, saying what it looked for', () => {
     const g = new Graph();
     g.inputs = [{ name: 'x', elemType: DataType.FLOAT, dims: [2, 3] }];
