@@ -170,7 +170,7 @@ describe('attention surgery', function () {
     let seed = 11;
     const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
     const feedsOf: Record<string, ort.Tensor> = {};
-    for (const [name, dims] of [['q', [1, 3, 64]], ['k', [1, 3, 32]], ['v', [1, 3, 32]]] as const) {
+    for (const [name, dims] of [['q', [1, 3, 64]], ['k', [1, 3, 32]], ['v', [1, 3, 32]]] as [string, number[]][]) {
       g.inputs.push({ name, elemType: DataType.FLOAT, dims: [...dims] });
       feedsOf[name] = new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, rand), [...dims]);
     }
