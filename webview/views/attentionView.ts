@@ -5,8 +5,11 @@
  * Maps are drawn on canvases: no markup is built from token text.
  */
 import { SCALE_ENDS } from '../../src/core/colourScale';
+import { showMarks } from '../../src/core/viewUnits';
 import type { AttentionDetail, AttributionResult, MethodRun } from '../../src/core/result';
 import { clickable, h } from '../dom';
+
+const visible = (t: string) => showMarks(t).replace(/\r?\n/g, '↵').replace(/\t/g, '→').replace(/ /g, '·');
 
 type Pick = { layer: number | 'mean'; head: number | 'mean' };
 
@@ -98,9 +101,18 @@ export function renderAttention(result: AttributionResult, run: MethodRun, row: 
     if (q < 0 || k < 0 || q >= S || k >= S) return;
     readout.textContent = `${JSON.stringify(labels[q] ?? '')} (${q}) → ${JSON.stringify(labels[k] ?? '')} (${k}): ${m[q][k].toFixed(4)}`;
   });
+  // Token labels along both axes when the cells are tall enough to read them.
+  const matrix = h('div', { class: 'attention-matrix-wrap' });
+  matrix.style.setProperty('--cell', `${cell}px`);
+  if (cell >= 10) {
+    const label = (t: string, i: number) => h('span', { class: i === query ? 'selected' : undefined, title: `${JSON.stringify(t)} (${i})` }, visible(t));
+    matrix.append(h('span', {}), h('div', { class: 'attention-cols' }, ...labels.map(label)), h('div', { class: 'attention-rows' }, ...labels.map(label)), big);
+  } else {
+    matrix.append(big);
+  }
   return h('div', { class: 'attention-view', id: 'attention-view' },
     h('p', { class: 'hint muted' }, 'Attention shows where the model looks, not what changes its answer. Click a map to inspect it.'),
     h('div', { class: 'attention-scroll' }, grid), all,
     h('h3', { id: 'attention-choice' }, pickName(pick)),
-    h('div', { class: 'attention-scroll' }, big), readout);
+    h('div', { class: 'attention-scroll' }, matrix), readout);
 }
