@@ -39,6 +39,8 @@ describe('panel attention view in Chromium', function () {
     const tiles = await p.page.$$('#attention-view .tile');
     assert.equal(tiles.length, d.layers * (d.heads + 1) + 1, 'one tile per head, one head mean per layer, one mean of all');
     assert.equal(await p.page.textContent('#attention-choice'), 'mean over all layers and heads');
+    // the stylesheet applies (a broken rule earlier in it would leave the grid a plain inline run)
+    assert.equal(await p.page.$eval('.attention-grid', (e) => getComputedStyle(e).display), 'grid');
     await p.page.click('#attention-view .tile[data-layer="2"][data-head="1"]');
     assert.equal(await p.page.textContent('#attention-choice'), 'layer 2, head 1');
     // Each cell's alpha is the probability: read the canvas back and compare with the result.
