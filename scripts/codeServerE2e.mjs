@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEditorFlow } from '../test/e2e/editorFlow.mjs';
+import { runRowFlow } from '../test/e2e/rowFlow.mjs';
 import { runRtlFlow } from '../test/e2e/rtlFlow.mjs';
 import { launchBrowser, workbenchUrl } from './codeServerBrowser.mjs';
 import { codeServerCli, ensureCodeServer, startCodeServer } from './codeServer.mjs';
@@ -79,6 +80,7 @@ for (const [theme, themeName] of themes) {
     const summary = onlyRtl ? { tints: 0, chips: 0 } : await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
     // Right-to-left text in the light and dark themes; the reload check once.
     if (theme !== 'hc') await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });
+    if (theme === 'light') await runRowFlow(page, { theme, outDir });
     if (readmeShot && !onlyRtl) {
       const bytes = statSync(readmeShot).size;
       console.log(`[${theme}] ${path.relative(root, readmeShot)}: ${(bytes / 1024).toFixed(0)} KB`);

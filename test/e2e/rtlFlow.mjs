@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { runCommand } from './editorFlow.mjs';
 
-export const RTL_LINES = ['عاصمة فرنسا هي', 'הבירה של צרפת היא'];
+export const RTL_LINES = ['عاصمة فرنسا هي', 'הבירה של צרפת היא', 'फ्रांस की राजधानी'];
 
 /** Per character of a rendered line (logical order): its box's left edge and width. */
 async function glyphBoxes(line) {
@@ -42,10 +42,25 @@ async function command(page, label) {
   }
 }
 
-async function openFile(page, name) {
-  const item = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
-  await item.waitFor({ timeout: 60_000 });
-  await item.click();
+/** Opens a workspace file with Quick Open (the side bar may be closed). */
+export async function openFile(page, name) {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await page.locator('.part.editor').click({ position: { x: 200, y: 300 } }); // focus the workbench
+    await page.keyboard.press('Control+P');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+      break;
+    } catch (err) {
+      if (attempt >= 6) throw err;
+      await page.waitForTimeout(2000);
+    }
+  }
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
 }
 
 export async function runRtlFlow(page, { theme, outDir, reload = false, log = console.log }) {
@@ -59,9 +74,15 @@ export async function runRtlFlow(page, { theme, outDir, reload = false, log = co
     await line.click();
     await page.keyboard.press('Home');
     await page.keyboard.press('Shift+End');
-    await command(page, 'Promptscope: Explain Selection');
-    await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]').length > 0, undefined, { timeout: 120_000 });
-    await page.keyboard.press(i === 0 ? 'ArrowDown' : 'ArrowUp');
+    const lineY = (await line.boundingBox()).y;
+    await page.keyboard.press('Control+Alt+E'); // Explain Selection's key binding
+    // Tints of this line's result (the previous line's tints go when the new result arrives).
+    await page.waitForFunction(
+      (y) => [...document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]')].some((el) => Math.abs(el.getBoundingClientRect().y - y) < 3),
+      lineY,
+      { timeout: 120_000 },
+    );
+    await page.keyboard.press(i === 0 ? 'ArrowDown' : 'ArrowUp'); // off the line, so that no selection covers it
     await page.waitForTimeout(400);
     const rendered = (await line.textContent()).replace(/\u00a0/g, ' ');
     assert.equal(rendered, text, `[${theme}] the tinted line's text is the logical text`);
@@ -72,6 +93,21 @@ export async function runRtlFlow(page, { theme, outDir, reload = false, log = co
     if (moved.length) log(`  before ${JSON.stringify(before.map((g) => [g.x.toFixed(1), g.w.toFixed(1)]))}\n  after  ${JSON.stringify(after.map((g) => [g.x.toFixed(1), g.w.toFixed(1)]))}`);
     await page.screenshot({ path: path.join(outDir, `e2e-${theme}-rtl-${i}.png`) });
     assert.equal(moved.length, 0, `[${theme}] tints move no glyph of ${JSON.stringify(text)}: ${JSON.stringify(moved.slice(0, 5))}`);
+    // Every tint box on the line covers whole words: a word's glyphs are all inside a box or all outside.
+    const box = await line.boundingBox();
+    const tints = await page.evaluate((y) =>
+      [...document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]')]
+        .map((el) => el.getBoundingClientRect())
+        .filter((r) => Math.abs(r.y - y) < 3 && r.width > 0)
+        .map((r) => [r.x, r.x + r.width]), box.y);
+    const words = [...text.matchAll(/\S+/g)].map((m) => after.slice(m.index, m.index + m[0].length));
+    for (const [from, to] of tints) {
+      for (const w of words) {
+        const inside = w.map((g) => g.x + g.w / 2 > from && g.x + g.w / 2 < to);
+        assert.ok(inside.every(Boolean) || !inside.some(Boolean), `[${theme}] a tint box (${from.toFixed(0)}–${to.toFixed(0)}) covers part of the word ${JSON.stringify(w.map((g) => g.ch).join(''))}`);
+      }
+    }
+    assert.ok(tints.length > 0, `[${theme}] the line has tints`);
     await page.screenshot({ path: path.join(outDir, `e2e-${theme}-rtl-${i}.png`) });
   }
   if (reload) await reloadFlow(page, { theme, outDir, editor, log });
@@ -100,7 +136,7 @@ async function reloadFlow(page, { theme, outDir, log }) {
   await page.screenshot({ path: path.join(outDir, `e2e-${theme}-reloaded.png`) });
 
   // Change the explained text, reload: the panel is stale and offers Explain again.
-  const line = page.locator('.editor-instance .monaco-editor .view-line', { hasText: RTL_LINES[1] });
+  const line = page.locator('.editor-instance .monaco-editor .view-line', { hasText: RTL_LINES.at(-1) });
   await line.click();
   await page.keyboard.press('End');
   await page.keyboard.press('Backspace'); // the explained text loses its last letter
