@@ -67,6 +67,8 @@ for (const [theme, themeName] of themes) {
       'workbench.tips.enabled': false,
       'editor.minimap.enabled': false,
       'editor.fontSize': 16,
+      // The flows below are written for occlusion as the configured method (the default is "auto").
+      'promptscope.method': 'occlusion',
     }),
   );
   if (vsix) codeServerCli(['--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', userData]);

@@ -32,7 +32,7 @@ const userData = mkdtempSync(path.join(os.tmpdir(), 'promptscope-cs-user-'));
 mkdirSync(path.join(userData, 'User'), { recursive: true });
 writeFileSync(
   path.join(userData, 'User', 'settings.json'),
-  JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'extensions.autoCheckUpdates': false }),
+  JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'extensions.autoCheckUpdates': false, 'promptscope.method': 'occlusion' }),
 );
 
 const server = await startCodeServer({ userDataDir: userData, env: { PROMPTSCOPE_TEST_RESULTS: results } });

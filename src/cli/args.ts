@@ -40,7 +40,8 @@ Options:
                          (downloaded once into ~/.cache/promptscope/hub; HF_ENDPOINT, HF_TOKEN honoured)
                          (default: promptscope-tiny-lm)
   --variant V            model file: auto | fp32 | fp16 | q4 | q4f16 | int8 | uint8 | quantized | bnb4 (default auto)
-  --method NAME[,NAME]   attribution method(s) (default: occlusion); see --list-methods
+  --method NAME[,NAME]   attribution method(s); see --list-methods (default: auto = atman for language
+                         models, integrated-gradients for classifiers, as ranked by npm run eval)
   --target TEXT          explain this next token instead of the model's own prediction
   --force TEXT           explain a forced continuation, one row per token
   --generate N           explain a greedy continuation of N tokens
@@ -83,7 +84,7 @@ Options:
 `;
 
 export function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { methods: ['occlusion'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {}, trust: true, attentionDetail: false };
+  const o: CliOptions = { methods: ['auto'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {}, trust: true, attentionDetail: false };
   const positional: string[] = [];
   const targets: TargetSpec[] = [];
   for (let i = 0; i < argv.length; i++) {

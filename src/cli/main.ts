@@ -12,6 +12,8 @@ import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedMo
 import { listCachedHubModels } from '../runtime/hub/cachedModels';
 import { listBundledModels } from '../runtime/modelFolder';
 import { addVariation } from '../runtime/seedVariants';
+import { resolveAutoMethods } from '../runtime/autoMethod';
+import { AUTO_METHOD } from '../core/methods/defaultMethod';
 import { parseArgs, USAGE, UsageError } from './args';
 import { checkWritable, writeExport } from './exportPaths';
 import { ignoredOptionWarnings, spacedTargetWarning } from './inputWarnings';
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'explain') throw new UsageError(`Unknown command "${command}". Run promptscope explain --help.`);
   const opts = parseArgs(rest);
   const text = opts.file !== undefined ? readFile(opts.file) : opts.text ?? (process.stdin.isTTY ? '' : fs.readFileSync(0, 'utf8'));
-  for (const m of opts.methods) if (!METHODS.some((x) => x.name === m)) throw new EngineError('unknown-method', `Unknown method "${m}". Available methods: ${METHODS.map((x) => x.name).join(', ')}.`);
+  for (const m of opts.methods) if (m !== AUTO_METHOD && !METHODS.some((x) => x.name === m)) throw new EngineError('unknown-method', `Unknown method "${m}". Available methods: ${METHODS.map((x) => x.name).join(', ')}.`);
 
   if (opts.html) checkWritable('--html', opts.html);
   if (opts.csv) checkWritable('--csv', opts.csv);
@@ -45,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
   const needsGradients = opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients);
   const model = await loadModel(opts.model, { signal: controller.signal, onProgress: download.report, variant: opts.variant, purpose: needsGradients ? 'gradients' : 'forward' });
   download.finish(model.folder.dir);
-  if (needsGradients) await ensureGradients(model);
+  opts.methods = await resolveAutoMethods(opts.methods, model);
+  if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients)) await ensureGradients(model);
   // Soft-NC / Soft-NS need the embeddings-input path; without it the other figures still come.
   else if (opts.trust) await ensureGradients(model).catch(() => undefined);
   if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsAttention)) await ensureAttention(model);

@@ -8,6 +8,7 @@ import { throwIfAborted, type ModelRunner, type SpecialTokenIds } from './modelR
 import type { MethodContext } from './methods/method';
 import { defaultBaseline } from './methods/occlusion';
 import { methodByName } from './methods/registry';
+import { DEFAULT_METHOD, FALLBACK_METHOD, replaceAuto } from './methods/defaultMethod';
 import type { ExplainRequest } from './request';
 import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type CounterfactualEdits, type MethodRun, type ResultToken } from './result';
 import { resolveTarget } from './targets';
@@ -35,7 +36,10 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   if (typeof req.text !== 'string' || req.text.trim() === '') {
     throw new EngineError('empty-input', 'Nothing to explain: the text is empty or only whitespace. Select or pass the prompt text first.');
   }
-  const methodNames = req.methods.length ? req.methods : ['occlusion'];
+  // "auto" reaching here (a direct call, not through the engine) becomes the kind's default if it can run.
+  const preferred = methodByName(DEFAULT_METHOD[runner.info.kind]);
+  const runnable = (!preferred.needsGradients || runner.gradients) && (!preferred.needsAttention || runner.attention);
+  const methodNames = replaceAuto(req.methods, runnable ? preferred.name : FALLBACK_METHOD);
   const methods = methodNames.map(methodByName);
   for (const m of methods) {
     if (m.needsGradients && !runner.gradients) {

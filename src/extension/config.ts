@@ -39,7 +39,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
   return {
     model: c.get<string>('model', '').trim(),
     modelVariant: c.get<string>('modelVariant', 'auto').trim() || 'auto',
-    method: c.get<string>('method', 'occlusion').trim() || 'occlusion',
+    method: c.get<string>('method', 'auto').trim() || 'auto',
     target: c.get<DefaultTarget>('target', 'next-token'),
     generateTokens: clampInt(c.get<number>('generateTokens', 5), 1, 64),
     granularity: c.get<Granularity>('granularity', 'token'),

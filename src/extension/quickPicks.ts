@@ -3,6 +3,7 @@
  * or a local folder in Hugging Face layout). Lists come from the inference process when it answers; the
  * fallbacks keep the pickers usable when it cannot start.
  */
+import { AUTO_METHOD, DEFAULT_METHOD } from '../core/methods/defaultMethod';
 import * as vscode from 'vscode';
 import { PANEL_METHODS } from '../core/panelProtocol';
 import type { Granularity, MethodParams, TargetSpec } from '../core/request';
@@ -59,7 +60,7 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
     label: m.name,
     description: [m.label !== m.name ? m.label : undefined, m.needsGradients ? 'gradients' : undefined, m.needsAttention ? 'reads attention' : undefined].filter(Boolean).join(' · ') || undefined,
     detail: m.description || undefined,
-    picked: m.name === cfg.method,
+    picked: m.name === (cfg.method === AUTO_METHOD ? DEFAULT_METHOD[cfg.model === 'promptscope-tiny-sentiment' ? 'sequence-classifier' : 'causal-lm'] : cfg.method),
   }));
   const pickedMethods = await vscode.window.showQuickPick(methodItems, {
     title: 'Promptscope: methods (the first picked is shown in the tints)',

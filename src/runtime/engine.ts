@@ -9,6 +9,8 @@ import { listCachedHubModels } from './hub/cachedModels';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
 import { ensureAttention, ensureGradients, loadModel, type LoadedModel, type LoadOptions } from './loadedModel';
 import { addVariation } from './seedVariants';
+import { resolveAutoMethods } from './autoMethod';
+import { AUTO_METHOD } from '../core/methods/defaultMethod';
 
 export interface EngineOptions {
   /** Where derived artefacts (augmented gradient graphs) are cached. */
@@ -63,7 +65,10 @@ export class Engine {
       case 'explain': {
         const needsGradients = call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients);
         const m = await this.model(call.request.model, { signal, onProgress, variant: call.request.variant, purpose: needsGradients ? 'gradients' : 'forward' });
-        if (needsGradients) {
+        if (!call.request.methods.length || call.request.methods.includes(AUTO_METHOD)) {
+          call = { ...call, request: { ...call.request, methods: await resolveAutoMethods(call.request.methods, m, this.options.cacheDir) } };
+        }
+        if (call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients)) {
           onProgress?.(0, 1, 'Preparing gradients');
           await ensureGradients(m, this.options.cacheDir);
         } else if ((call.request.trust !== false || call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.usesGradients)) && !m.runner.gradients && !this.noGradients.has(m)) {
