@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const rows = await runEval();
   const table = evalTable(rows);
   const seconds = ((Date.now() - t0) / 1000).toFixed(0);
-  const note = `Measured by \`npm run eval\` (${rows.length} model × method pairs, ${seconds} s). Cause: the held-out prompt's known cause span; top-k: one of the method's k highest-scored tokens (by |score| for unsigned methods) overlaps it. AOPC over k = 10 %…100 % of the tokens removed (comprehensiveness, higher is better) or kept (sufficiency, lower is better); ratios are to the mean of 4 seeded random orders on the same prompts (AOPC: means over prompts; Soft-NC / Soft-NS: medians, since normalising by a nearly unchanged fully-masked output makes single prompts explode). SNR: median over prompts, across the model and its bundled seed variants.`;
+  const note = `Measured by \`npm run eval\` (${rows.length} model × method pairs, ${seconds} s). Cause: the held-out prompt's known cause span; top-k: one of the method's k highest-scored tokens (by |score| for unsigned methods) overlaps it. AOPC over k = 10 %…100 % of the tokens removed (comprehensiveness, higher is better) or kept (sufficiency, lower is better); ratios are to the mean of 4 seeded random orders on the same prompts (AOPC: means over prompts; Soft-NC / Soft-NS: medians, since normalising by a nearly unchanged fully-masked output makes single prompts explode; higher is better for both). SNR: median over prompts, across the model and its bundled seed variants.`;
   console.log('\n' + table + '\n\n' + note);
   if (!process.argv.includes('--no-readme')) console.error(writeReadme(table, note) ? 'README.md updated.' : 'README.md has no eval markers; table not written.');
 }
