@@ -12,6 +12,8 @@ export interface EmbeddingCut {
   vocabSize: number;
   hiddenSize: number;
   inputsEmbeds: string;
+  /** Name of the [vocab, hidden] initializer the rows came from. */
+  matrixName: string;
 }
 
 export const INPUTS_EMBEDS = 'inputs_embeds';
@@ -53,5 +55,5 @@ export function cutAtEmbeddings(g: Graph, inputIds = 'input_ids'): EmbeddingCut 
   const sym = (d: number | string | undefined, fallback: string): number | string => (typeof d === 'string' || typeof d === 'number' ? d : fallback);
   g.inputs.push({ name: INPUTS_EMBEDS, elemType: DataType.FLOAT, dims: [sym(ids?.[0], 'batch'), sym(ids?.[1], 'sequence'), hiddenSize] });
   g.invalidate();
-  return { matrix, vocabSize, hiddenSize, inputsEmbeds: INPUTS_EMBEDS };
+  return { matrix, vocabSize, hiddenSize, inputsEmbeds: INPUTS_EMBEDS, matrixName };
 }

@@ -41,6 +41,8 @@ export interface GradientModel {
   /** Graph inputs of the augmented model, with element types (feeds the runtime must provide). */
   inputs: { name: string; elemType: number }[];
   logitsName: string;
+  /** Initializer holding the token embeddings (the cached graph may read them from the model file instead). */
+  embeddingName: string;
 }
 
 /**
@@ -95,5 +97,6 @@ export function buildGradientModel(model: ModelProto, opts: GradientModelOptions
     hiddenSize: cut.hiddenSize,
     inputs: graph.inputs.map((i) => ({ name: i.name, elemType: i.elemType })),
     logitsName: logits,
+    embeddingName: cut.matrixName,
   };
 }

@@ -6,7 +6,7 @@
 import {
   AttrType, AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, toNumber,
 } from './onnxProto';
-import { DataType, makeTensor, readTensor, tensorToNumbers } from './tensorData';
+import { DataType, dimsOf, makeTensor, tensorToNumbers } from './tensorData';
 
 export type AttrValue =
   | { kind: 'int'; value: number }
@@ -203,7 +203,7 @@ export class Graph {
 
   constantDims(name: string): number[] | undefined {
     const t = this.constantValue(name);
-    return t ? readTensor(t).dims : undefined;
+    return t ? dimsOf(t) : undefined;
   }
 
   private producerCache?: Map<string, Node>;

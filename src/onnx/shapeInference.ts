@@ -7,7 +7,7 @@
  * Reshape outputs keep their symbolic dims.
  */
 import { Graph, Node } from './graph';
-import { DataType, readTensor, tensorToNumbers } from './tensorData';
+import { DataType, dimsOf, readTensor, tensorToNumbers } from './tensorData';
 
 export type Dim = number | string | null;
 export type Shape = Dim[];
@@ -22,10 +22,12 @@ export interface ShapeInfo {
 function registerConstant(name: string, g: Graph, info: ShapeInfo): void {
   const t = g.initializers.get(name);
   if (!t || info.shapes.has(name)) return;
-  const v = readTensor(t);
-  info.shapes.set(name, v.dims);
-  info.types.set(name, v.dataType);
-  if ((v.dataType === DataType.INT64 || v.dataType === DataType.INT32) && v.data.length <= 16) info.values.set(name, tensorToNumbers(t));
+  // Dims and type from the header: reading a weight's data (maybe from disk) only to learn its shape is waste.
+  const dims = dimsOf(t);
+  const dataType = t.data_type ?? 0;
+  info.shapes.set(name, dims);
+  info.types.set(name, dataType);
+  if ((dataType === DataType.INT64 || dataType === DataType.INT32) && dims.reduce((a, b) => a * b, 1) <= 16) info.values.set(name, tensorToNumbers(t));
 }
 
 /**

@@ -1,5 +1,6 @@
 /** TensorProto <-> typed arrays, including fp16 conversion (fp16 models are differentiated in fp32). */
 import { TensorProto, toNumber } from './onnxProto';
+import { externalBytes } from './modelSkeleton';
 
 export const DataType = {
   FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,
@@ -43,7 +44,12 @@ function viewRaw(raw: Uint8Array, dataType: number): TensorArray {
 export function readTensor(t: TensorProto): TensorValue {
   const dataType = t.data_type ?? 0;
   const dims = dimsOf(t);
-  if (t.data_location === 1) throw new Error(`Tensor ${t.name} still refers to external data; load the model with its folder.`);
+  if (t.data_location === 1) {
+    // Skeleton tensors read their bytes from the model file on demand (see modelSkeleton.ts).
+    const raw = externalBytes(t);
+    if (!raw) throw new Error(`Tensor ${t.name} still refers to external data; load the model with its folder.`);
+    return { dataType, dims, data: viewRaw(raw, dataType) };
+  }
   if (t.raw_data && t.raw_data.length > 0) return { dataType, dims, data: viewRaw(t.raw_data, dataType) };
   const n = dims.reduce((a, b) => a * b, 1);
   let data: TensorArray;

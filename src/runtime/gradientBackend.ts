@@ -2,11 +2,14 @@
  * GradientBackend on onnxruntime-node: builds (or loads from the cache) the augmented "score + gradient"
  * graph from src/onnx and runs batched forward+backward passes with it.
  *
- * Cache layout (cacheDir): <key>.onnx (augmented model), <key>.json (metadata), <key>.embedding.f32 (the
- * [vocab, hidden] embedding matrix). key = sha256(model bytes + external data) + target kind + class score
- * + GRADIENT_MODEL_FORMAT, so a changed model or a new graph format never reuses a stale graph.
+ * The graph is built from the model's weight-free skeleton (src/onnx/modelSkeleton.ts): its weights stay external
+ * references into the original model file, so the cached graph is a few megabytes and onnxruntime reads the
+ * weights from where they already are. Cache layout (cacheDir): <key>.onnx (augmented graph), <key>.json
+ * (metadata, including where the embedding matrix sits in the model file), and <key>.embedding.f32 only when the
+ * embeddings are not plain fp32 bytes of the file. key = the skeleton's key (sha256 of the graph without weights +
+ * size and mtime of the weight files) + target kind + class score + GRADIENT_MODEL_FORMAT: cheap to compute, and a
+ * changed model or a new graph format never reuses a stale graph.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -14,9 +17,11 @@ import {
   throwIfAborted, type EmbedsForwardItem, type GradientBackend, type GradientItem, type GradientValue, type ModelKind,
 } from '../core/modelRunner';
 import { buildEmbedsForwardModel, LOGIT_ROWS_INPUT, type EmbedsForwardModel } from '../onnx/embedsForward';
-import { loadModel } from '../onnx/modelFile';
 import { buildGradientModel, GRADIENT_MODEL_FORMAT, GRADIENT_OUTPUT } from '../onnx/gradientModel';
+import { externalRef, readModelSkeleton, type ModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
+import { createSession } from './executionProviders';
+import { sessionOptions } from './sessionOptions';
 
 export interface GradientBackendOptions {
   kind: ModelKind;
@@ -26,6 +31,8 @@ export interface GradientBackendOptions {
   classScore?: 'logit' | 'log-prob';
   /** Threads for the gradient session (default: env PROMPTSCOPE_THREADS, else onnxruntime's choice). */
   intraOpNumThreads?: number;
+  /** The model's skeleton when the caller already read it (its key names the cache entry). */
+  skeleton?: ModelSkeleton;
 }
 
 interface CachedMeta {
@@ -33,6 +40,8 @@ interface CachedMeta {
   vocabSize: number;
   hiddenSize: number;
   inputs: { name: string; elemType: number }[];
+  /** The embedding matrix as fp32 bytes inside a weight file (relative to the model folder), when it is one. */
+  embeddingAt?: { location: string; offset: number; length: number };
 }
 
 type ClassScore = 'logit' | 'log-prob';
@@ -40,39 +49,62 @@ type ClassScore = 'logit' | 'log-prob';
 /** Only these two outputs are read (graphs cached by older formats may have more). */
 const FETCHES = ['score', GRADIENT_OUTPUT];
 
-function modelHash(onnxPath: string): string {
-  const h = crypto.createHash('sha256');
-  h.update(fs.readFileSync(onnxPath));
-  // External data files change the weights without changing model.onnx.
-  for (const f of fs.readdirSync(path.dirname(onnxPath)).sort()) {
-    if (f.startsWith(path.basename(onnxPath)) && f !== path.basename(onnxPath)) h.update(fs.readFileSync(path.join(path.dirname(onnxPath), f)));
-  }
-  return h.digest('hex');
-}
-
 interface Built { session: ort.InferenceSession; meta: CachedMeta; embedding: Float32Array }
 
-async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassScore, opts: GradientBackendOptions, hash: string): Promise<Built> {
+function readFloats(file: string, offset: number, length: number): Float32Array {
+  const out = new Float32Array(length / 4);
+  const bytes = new Uint8Array(out.buffer);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let done = 0; done < length;) {
+      const n = fs.readSync(fd, bytes, done, length - done, offset + done);
+      if (n <= 0) throw new Error(`${file} is shorter than its graph says.`);
+      done += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
+}
+
+async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassScore, opts: GradientBackendOptions, key0: string): Promise<Built> {
+  const dir = path.dirname(onnxPath);
+  const options = sessionOptions({ weightsDir: dir });
   // Same threading as the forward runner: PROMPTSCOPE_THREADS unless the caller says otherwise.
-  const threads = opts.intraOpNumThreads || Number(process.env.PROMPTSCOPE_THREADS) || 0;
-  const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: threads };
-  const key = `${hash.slice(0, 32)}-${kind}-${kind === 'causal-lm' ? 'logprob' : classScore}-v${GRADIENT_MODEL_FORMAT}`;
+  if (opts.intraOpNumThreads) options.intraOpNumThreads = opts.intraOpNumThreads;
+  // onnxruntime's sequential memory planner is quadratic in the values a gradient graph keeps alive for the
+  // backward pass: 17-25 s of planning for the 135M Llama's 13k-node graph, against none in parallel mode. One
+  // inter-op thread keeps the execution itself as it was (ops still use the intra-op threads).
+  options.executionMode = 'parallel';
+  options.interOpNumThreads = 1;
+  const key = `${key0.slice(0, 32)}-${kind}-${kind === 'causal-lm' ? 'logprob' : classScore}-v${GRADIENT_MODEL_FORMAT}`;
   if (opts.cacheDir) {
     const base = path.join(opts.cacheDir, key);
     try {
       const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as CachedMeta;
       if (meta.format === GRADIENT_MODEL_FORMAT) {
-        const raw = fs.readFileSync(`${base}.embedding.f32`);
-        const embedding = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-        const session = await ort.InferenceSession.create(`${base}.onnx`, sessionOptions);
+        let embedding: Float32Array;
+        if (meta.embeddingAt) embedding = readFloats(path.resolve(dir, meta.embeddingAt.location), meta.embeddingAt.offset, meta.embeddingAt.length);
+        else {
+          const raw = fs.readFileSync(`${base}.embedding.f32`);
+          embedding = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+        }
+        const session = await createSession(fs.readFileSync(`${base}.onnx`), options);
         return { session, meta, embedding };
       }
     } catch {
       /* cache miss or corrupt entry: rebuild below */
     }
   }
-  const m = buildGradientModel(loadModel(onnxPath), { kind, classScore });
-  const meta: CachedMeta = { format: GRADIENT_MODEL_FORMAT, vocabSize: m.vocabSize, hiddenSize: m.hiddenSize, inputs: m.inputs };
+  // A fresh skeleton: graph rewrites may change the decoded messages they are given.
+  const skeleton = readModelSkeleton(onnxPath);
+  const m = buildGradientModel(skeleton.model, { kind, classScore });
+  const embTensor = skeleton.model.graph?.initializer?.find((t) => t.name === m.embeddingName);
+  const ref = embTensor && embTensor.data_type === DataType.FLOAT ? externalRef(embTensor) : undefined;
+  const meta: CachedMeta = {
+    format: GRADIENT_MODEL_FORMAT, vocabSize: m.vocabSize, hiddenSize: m.hiddenSize, inputs: m.inputs,
+    ...(ref && ref.length === m.vocabSize * m.hiddenSize * 4 ? { embeddingAt: { location: path.relative(dir, ref.file), offset: ref.offset, length: ref.length } } : {}),
+  };
   if (opts.cacheDir) {
     fs.mkdirSync(opts.cacheDir, { recursive: true });
     const base = path.join(opts.cacheDir, key);
@@ -83,10 +115,10 @@ async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassS
       fs.renameSync(tmp, file);
     };
     write(`${base}.onnx`, m.bytes);
-    write(`${base}.embedding.f32`, new Uint8Array(m.embedding.buffer, m.embedding.byteOffset, m.embedding.byteLength));
+    if (!meta.embeddingAt) write(`${base}.embedding.f32`, new Uint8Array(m.embedding.buffer, m.embedding.byteOffset, m.embedding.byteLength));
     write(`${base}.json`, JSON.stringify(meta));
   }
-  const session = await ort.InferenceSession.create(m.bytes, sessionOptions);
+  const session = await createSession(m.bytes, options);
   return { session, meta, embedding: m.embedding };
 }
 
@@ -98,7 +130,7 @@ export class OnnxGradientBackend implements GradientBackend {
   constructor(
     private readonly onnxPath: string,
     private readonly opts: GradientBackendOptions,
-    private readonly hash: string,
+    private readonly key: string,
     first: Built,
     private readonly defaultClassScore: ClassScore,
   ) {
@@ -137,7 +169,7 @@ export class OnnxGradientBackend implements GradientBackend {
     if (this.opts.kind === 'causal-lm') cs = this.defaultClassScore;
     let s = this.sessions.get(cs);
     if (!s) {
-      s = buildOrLoad(this.onnxPath, this.opts.kind, cs, this.opts, this.hash);
+      s = buildOrLoad(this.onnxPath, this.opts.kind, cs, this.opts, this.key);
       this.sessions.set(cs, s);
     }
     return s;
@@ -183,9 +215,11 @@ export class OnnxGradientBackend implements GradientBackend {
     throwIfAborted(signal);
     if (items.length === 0) return [];
     this.embedsForward ??= (async () => {
-      const model = buildEmbedsForwardModel(loadModel(this.onnxPath), { causal: this.opts.kind === 'causal-lm' });
-      const threads = this.opts.intraOpNumThreads || Number(process.env.PROMPTSCOPE_THREADS) || 0;
-      const session = await ort.InferenceSession.create(model.bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: threads });
+      // From the skeleton, like the gradient graph: onnxruntime reads the weights from the model file.
+      const model = buildEmbedsForwardModel(readModelSkeleton(this.onnxPath).model, { causal: this.opts.kind === 'causal-lm' });
+      const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
+      if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
+      const session = await createSession(model.bytes, options);
       return { session, model };
     })();
     const { session, model } = await this.embedsForward;
@@ -279,8 +313,9 @@ export async function createGradientBackend(
   opts: GradientBackendOptions,
 ): Promise<OnnxGradientBackend> {
   const file = path.isAbsolute(onnxPath) ? onnxPath : path.join(modelDir, onnxPath);
-  const hash = modelHash(file);
+  // The skeleton's key is cheap (no weights are read): size, mtime and the graph's hash.
+  const key = (opts.skeleton ?? readModelSkeleton(file)).key;
   const cs: ClassScore = opts.classScore ?? (opts.kind === 'causal-lm' ? 'log-prob' : 'logit');
-  const first = await buildOrLoad(file, opts.kind, cs, opts, hash);
-  return new OnnxGradientBackend(file, opts, hash, first, cs);
+  const first = await buildOrLoad(file, opts.kind, cs, { ...opts, skeleton: undefined }, key);
+  return new OnnxGradientBackend(file, { ...opts, skeleton: undefined }, key, first, cs);
 }

@@ -86,12 +86,12 @@ export async function loadModelFolder(folder: ModelFolder): Promise<LoadedModel>
   }
   // Padding must be an id the model's embedding table has (a tokenizer may be larger than the model).
   const padId = [special.pad, special.eos, num('pad_token_id'), num('eos_token_id'), 0].find((id) => id !== undefined && id < vocabSize)!;
-  const runner = await OnnxRunner.create(info, folder.onnxPath, padId, cfg, folder.genai?.pastTemplates);
+  const runner = await OnnxRunner.create(info, folder.onnxPath, padId, cfg, folder.genai?.pastTemplates, { cacheDir: defaultCacheDir() });
   const spaceIds = tokenizer.encodeContinuation(' ');
   return { folder, runner, tokenizer, special, spaceId: spaceIds.length === 1 ? spaceIds[0] : undefined };
 }
 
-/** Default home of derived artefacts (augmented gradient graphs), keyed inside by the model file's hash. */
+/** Default home of derived artefacts (gradient graphs, logit-row checks), keyed inside by each model's skeleton key. */
 export function defaultCacheDir(): string {
   return cacheRoot();
 }
@@ -107,6 +107,7 @@ export async function ensureGradients(model: LoadedModel, cacheDir = defaultCach
       kind: model.folder.kind,
       cacheDir: path.join(cacheDir, 'gradient-graphs'),
       intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || undefined,
+      skeleton: model.runner.skeleton,
     });
     model.runner.info.supportsGradients = true;
   } catch (err) {

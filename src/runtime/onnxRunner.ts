@@ -5,8 +5,12 @@
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../core/engineProtocol';
 import { LOGIT_ROWS_INPUT, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
-import { loadModel as loadOnnx } from '../onnx/modelFile';
+import { readModelSkeleton, type ModelSkeleton } from '../onnx/modelSkeleton';
 import { encodeModel } from '../onnx/onnxProto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createSession } from './executionProviders';
+import { sessionOptions } from './sessionOptions';
 import { findPastInputs, pastDims, type PastInput, type PastNameTemplates } from './decoderSignature';
 import { conformIntFeeds, emptyFloatTensor, floatData } from './tensorDecoding';
 import {
@@ -47,32 +51,44 @@ export class OnnxRunner implements ModelRunner {
     this.inputNames = new Set(session.inputNames);
   }
 
-  static async create(info: ModelInfo, onnxPath: string, padId: number, config: Record<string, unknown>, pastTemplates?: PastNameTemplates): Promise<OnnxRunner> {
-    let session: ort.InferenceSession;
+  /**
+   * One session per model. Causal LMs get the logit-row variant (src/onnx/logitRows.ts) built from the weight-free
+   * skeleton, whose weights onnxruntime reads from the original file: no second copy, no protobuf re-encoding of
+   * the weights. The variant is checked once against the original graph on a probe input; the verdict is cached.
+   */
+  static async create(info: ModelInfo, onnxPath: string, padId: number, config: Record<string, unknown>, pastTemplates?: PastNameTemplates, opts: RunnerOptions = {}): Promise<OnnxRunner> {
+    let skeleton: ModelSkeleton;
     try {
-      session = await ort.InferenceSession.create(onnxPath, SESSION_OPTIONS());
+      skeleton = opts.skeleton ?? readModelSkeleton(onnxPath);
     } catch (err) {
-      throw new EngineError(
-        'model-load',
-        `The ONNX file ${onnxPath} could not be loaded (${firstLine(err)}). It may be corrupt or truncated: export or download it again.`,
-      );
+      throw loadError(onnxPath, err);
+    }
+    const outputNames = (skeleton.model.graph?.output ?? []).map((o) => o.name ?? '');
+    if (info.kind === 'causal-lm' && !outputNames.includes('logits')) {
+      throw new EngineError('unsupported-model', `${onnxPath} has no "logits" output. Export the model for text generation (causal LM with logits).`);
+    }
+    const rows = info.kind === 'causal-lm' && process.env.PROMPTSCOPE_FULL_LOGITS !== '1'
+      ? await rowSelectingSession(onnxPath, skeleton, (s) => findPastInputs(s, pastShape(config), pastTemplates), opts.cacheDir)
+      : undefined;
+    let session = rows;
+    if (!session) {
+      try {
+        session = await createSession(onnxPath, sessionOptions());
+      } catch (err) {
+        throw loadError(onnxPath, err);
+      }
     }
     const pastInputs = findPastInputs(session, pastShape(config), pastTemplates);
     if (info.kind === 'causal-lm' && session.inputNames.some((n) => n.startsWith('past')) && pastInputs.length === 0) {
       throw new EngineError('unsupported-model', `${onnxPath} has past-key inputs Promptscope does not recognise. Export it with the Hugging Face decoder signature (past_key_values.N.key/value → present.N.key/value).`);
     }
-    if (info.kind === 'causal-lm' && !session.outputNames.includes('logits')) {
-      throw new EngineError('unsupported-model', `${onnxPath} has no "logits" output. Export the model for text generation (causal LM with logits).`);
-    }
-    if (info.kind === 'causal-lm') {
-      const rows = await rowSelectingSession(onnxPath, session, pastInputs);
-      if (rows) {
-        await session.release();
-        return new OnnxRunner(info, rows, { pastInputs }, padId, true);
-      }
-    }
-    return new OnnxRunner(info, session, { pastInputs }, padId, false);
+    const runner = new OnnxRunner(info, session, { pastInputs }, padId, !!rows);
+    runner.skeleton = skeleton;
+    return runner;
   }
+
+  /** The model's graph without weights (shared with the gradient builder, so the file is scanned once). */
+  skeleton?: ModelSkeleton;
 
   async score(items: ForwardItem[], signal?: AbortSignal): Promise<ScoreValue[][]> {
     throwIfAborted(signal);
@@ -221,51 +237,97 @@ export class OnnxRunner implements ModelRunner {
   private prefixCache?: { key: string; values: Map<string, Float32Array | Uint16Array> };
 }
 
-const SESSION_OPTIONS = (): ort.InferenceSession.SessionOptions => ({
-  graphOptimizationLevel: 'all',
-  executionMode: 'sequential',
-  intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || 0,
-  // Idle worker threads sleep instead of spinning, so the editor keeps its CPU between runs.
-  ...(process.env.PROMPTSCOPE_SPIN === '1' ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-});
+export interface RunnerOptions {
+  /** The model's skeleton when the caller already read it. */
+  skeleton?: ModelSkeleton;
+  /** Where the logit-row check's verdict is remembered (omitted: checked on every load). */
+  cacheDir?: string;
+}
+
+/** Bump when the logit-row rewrite changes, so cached verdicts are redone. */
+const LOGIT_ROWS_FORMAT = 1;
+
+function loadError(onnxPath: string, err: unknown): EngineError {
+  return new EngineError('model-load', `The ONNX file ${onnxPath} could not be loaded (${firstLine(err)}). It may be corrupt or truncated: export or download it again.`);
+}
 
 /**
- * A session on the logit-row variant of the model, checked once against the original on a probe input;
- * undefined when the head cannot be rewritten or the check fails (the original graph is used then).
+ * A session on the logit-row variant of the model, or undefined when the head cannot be rewritten or the variant
+ * disagrees with the original graph on a probe input (the original graph is used then). The probe needs a session
+ * on the original too, so it runs once per model file and its verdict is cached beside the gradient graphs.
  */
-async function rowSelectingSession(onnxPath: string, original: ort.InferenceSession, pastInputs: DecoderCacheShape['pastInputs']): Promise<ort.InferenceSession | undefined> {
-  if (process.env.PROMPTSCOPE_FULL_LOGITS === '1') return undefined;
+async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pastOf: (s: ort.InferenceSession) => PastInput[], cacheDir: string | undefined): Promise<ort.InferenceSession | undefined> {
+  let bytes: Uint8Array;
+  try {
+    const proto = selectLogitRows(skeleton.model);
+    if (!proto) return undefined;
+    bytes = encodeModel(proto);
+  } catch {
+    return undefined;
+  }
+  const verdictFile = cacheDir ? path.join(cacheDir, 'logit-rows', `${skeleton.key.slice(0, 32)}-v${LOGIT_ROWS_FORMAT}.json`) : undefined;
+  let verdict: boolean | undefined;
+  try {
+    if (verdictFile) verdict = (JSON.parse(fs.readFileSync(verdictFile, 'utf8')) as { ok: boolean }).ok;
+  } catch {
+    /* not checked yet */
+  }
+  if (verdict === false) return undefined;
+  // The probe's reference logits come first, from a session that is released before the variant loads: one
+  // model's weights in memory at a time.
+  const rowsAsked = [4, 1];
+  let reference: Float32Array | undefined;
+  let vocab = 0;
+  if (verdict === undefined) {
+    const original = await createSession(onnxPath, sessionOptions());
+    try {
+      const full = (await original.run(probeFeeds(original, pastOf(original), {}), ['logits'])).logits;
+      vocab = full.dims[2];
+      reference = floatData(full);
+    } finally {
+      await original.release();
+    }
+  }
   let rows: ort.InferenceSession;
   try {
-    const proto = selectLogitRows(loadOnnx(onnxPath));
-    if (!proto) return undefined;
-    rows = await ort.InferenceSession.create(encodeModel(proto), SESSION_OPTIONS());
+    rows = await createSession(bytes, sessionOptions({ weightsDir: skeleton.dir }));
   } catch {
     return undefined;
   }
+  if (!reference) return rows;
+  let ok = false;
+  try {
+    const extra = { [LOGIT_ROWS_INPUT]: new ort.Tensor('int64', BigInt64Array.from(rowsAsked.map(BigInt)), [1, rowsAsked.length]) };
+    const b = floatData((await rows.run(probeFeeds(rows, pastOf(rows), extra), [ROW_LOGITS_OUTPUT]))[ROW_LOGITS_OUTPUT]);
+    const a = reference;
+    ok = true;
+    for (const [j, pos] of rowsAsked.entries()) {
+      for (let v = 0; v < vocab && ok; v++) if (!(Math.abs(a[pos * vocab + v] - b[j * vocab + v]) <= 1e-3 * (1 + Math.abs(a[pos * vocab + v])))) ok = false;
+    }
+  } catch {
+    ok = false;
+  }
+  if (verdictFile) {
+    try {
+      fs.mkdirSync(path.dirname(verdictFile), { recursive: true });
+      fs.writeFileSync(verdictFile, JSON.stringify({ ok, file: onnxPath }));
+    } catch {
+      /* an unwritable cache only means checking again next time */
+    }
+  }
+  if (ok) return rows;
+  await rows.release();
+  return undefined;
+}
+
+function probeFeeds(session: ort.InferenceSession, pastInputs: PastInput[], extra: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
   const n = 5;
   const ids = [1, 2, 3, 4, 5].map((v) => BigInt(v));
-  const feeds = (extra: Record<string, ort.Tensor>): Record<string, ort.Tensor> => {
-    const f: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids), [1, n]), ...extra };
-    if (original.inputNames.includes('attention_mask')) f.attention_mask = new ort.Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, n]);
-    if (original.inputNames.includes('position_ids')) f.position_ids = new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 3n, 4n]), [1, n]);
-    for (const p of pastInputs) f[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
-    return conformIntFeeds(original, f);
-  };
-  try {
-    const full = (await original.run(feeds({}), ['logits'])).logits;
-    const part = (await rows.run(feeds({ [LOGIT_ROWS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([4n, 1n]), [1, 2]) }), [ROW_LOGITS_OUTPUT]))[ROW_LOGITS_OUTPUT];
-    const V = full.dims[2];
-    const a = floatData(full);
-    const b = floatData(part);
-    for (const [j, pos] of [4, 1].entries()) {
-      for (let v = 0; v < V; v++) if (Math.abs(a[pos * V + v] - b[j * V + v]) > 1e-3 * (1 + Math.abs(a[pos * V + v]))) throw new Error('mismatch');
-    }
-    return rows;
-  } catch {
-    await rows.release();
-    return undefined;
-  }
+  const f: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids), [1, n]), ...extra };
+  if (session.inputNames.includes('attention_mask')) f.attention_mask = new ort.Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, n]);
+  if (session.inputNames.includes('position_ids')) f.position_ids = new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 3n, 4n]), [1, n]);
+  for (const p of pastInputs) f[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
+  return conformIntFeeds(session, f);
 }
 
 /** A run that may fail by design (the prefix probe above) does not print onnxruntime's error log. */
