@@ -25,6 +25,7 @@ export interface CliOptions {
   attentionDetail: boolean;
   /** Explain again under seed variants, method seeds or baselines (mean ± sd, sign agreement, SNR). */
   variation?: VariationSource;
+  executionProvider?: string;
 }
 
 export class UsageError extends Error {}
@@ -50,7 +51,8 @@ Options:
   --granularity G        token | word | line | sentence (default: token)
   --baseline B           occlusion baseline: delete | attention | pad | unk | mask | space
   --window W --stride S  sliding-window width and stride
-  --steps N              integrated gradients steps (default 32); reagent maximum steps (default 100)
+  --steps N              integrated gradients steps (default 16, doubled while the gap is above 1 %); reagent maximum steps (default 100)
+  --max-steps N          integrated gradients: most steps tried (default 64; = --steps: no doubling)
   --ig-baseline B        integrated gradients baseline: zero | mean | pad (default mean)
   --samples N --seed N   samples and seed of the sampling methods (SmoothGrad noisy copies, default 16;
                          shapley-sampling permutations, kernel-shap coalitions, lime masks, reagent probes,
@@ -68,6 +70,8 @@ Options:
   --top K                number of top tokens listed (default: 5)
   --max-tokens N         refuse prompts longer than N tokens
   --batch-tokens N       cap on tokens per onnxruntime run
+  --ep PROVIDER          onnxruntime execution provider: auto | cpu | cuda | dml | coreml (default auto;
+                         falls back to the CPU with a warning when the provider is not available)
   --truncate             explain only the last tokens of a prompt that is too long
   --json                 print the result as JSON
   --html FILE            write a self-contained HTML heatmap
@@ -135,7 +139,9 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--window': o.params.window = int(); break;
       case '--stride': o.params.stride = int(); break;
+      case '--ep': o.executionProvider = value(); break;
       case '--steps': o.params.steps = int(); break;
+      case '--max-steps': o.params.maxSteps = int(); break;
       case '--samples': o.params.samples = int(); break;
       case '--ig-baseline': {
         const b = value();

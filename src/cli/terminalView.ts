@@ -3,6 +3,7 @@
  * foreground, so it reads the same on dark and light terminals; without colour, scores are printed as a
  * table instead.
  */
+import { completenessNote } from '../core/completenessNote';
 import { aggregateScores, groupTokens, type Group } from '../core/aggregation';
 import { trustLines, variationLines } from '../core/trust/trustText';
 import { maxAbsOf, SCALE_ENDS } from '../core/colourScale';
@@ -33,7 +34,8 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
   for (const run of result.runs) {
     out.push('');
     out.push(`Method ${run.method}: ${run.meaning}`);
-    out.push(`  ${run.diagnostics.forwardPasses} forward / ${run.diagnostics.backwardPasses} backward passes in ${run.diagnostics.batches} batches, ${run.diagnostics.elapsedMs} ms${run.diagnostics.seed !== undefined ? `, seed ${run.diagnostics.seed}` : ''}${run.diagnostics.completenessGap ? `, completeness gap ${run.diagnostics.completenessGap.map((g) => g.toPrecision(2)).join(' ')}` : ''}${samplingText(run.diagnostics)}`);
+    out.push(`  ${run.diagnostics.forwardPasses} forward / ${run.diagnostics.backwardPasses} backward passes in ${run.diagnostics.batches} batches, ${run.diagnostics.elapsedMs} ms${run.diagnostics.seed !== undefined ? `, seed ${run.diagnostics.seed}` : ''}${samplingText(run.diagnostics)}`);
+    for (const r of (run.diagnostics.completenessGap ?? []).keys()) out.push(`  ${rows.length > 1 ? `target ${r + 1}: ` : ''}${completenessNote(run, r)}`);
     const showRows = rows.length > 8 ? [0, rows.length - 1] : rows.map((_, i) => i);
     for (const r of showRows) {
       const row = rows[r];

@@ -117,6 +117,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
         ...(out.samples !== undefined ? { samples: out.samples } : {}),
         ...(out.samplingError ? { samplingError: out.samplingError } : {}),
         ...(out.fitR2 ? { fitR2: out.fitR2 } : {}),
+        ...(out.relativeCompletenessGap ? { relativeCompletenessGap: out.relativeCompletenessGap } : {}),
       },
       ...(out.attention ? { attention: out.attention } : {}),
     });

@@ -179,7 +179,9 @@ export function parseResultDeep(v: unknown): AttributionResult | undefined {
       isObj(run) && isMethodName(run.method) && isStr(run.meaning) && isObj(run.diagnostics) &&
       run.scores.every((row) => row.every(isNum)) &&
       (run.diagnostics.completenessGap === undefined ||
-        (Array.isArray(run.diagnostics.completenessGap) && run.diagnostics.completenessGap.every(isNum))),
+        (Array.isArray(run.diagnostics.completenessGap) && run.diagnostics.completenessGap.every(isNum))) &&
+      (run.diagnostics.relativeCompletenessGap === undefined ||
+        (Array.isArray(run.diagnostics.relativeCompletenessGap) && run.diagnostics.relativeCompletenessGap.every(isNum))),
   );
   if (!runsOk) return undefined;
   if (r.counterfactuals !== undefined && !isCounterfactualEdits(r.counterfactuals, n, r.input.tokens.length)) return undefined;

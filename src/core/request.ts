@@ -26,6 +26,8 @@ export interface MethodParams {
   stride?: number;
   /** Integrated gradients / SmoothGrad. */
   steps?: number;
+  /** Integrated gradients: largest rule tried while the relative completeness gap is above 1 %. */
+  maxSteps?: number;
   igBaseline?: 'zero' | 'pad' | 'mean';
   samples?: number;
   noise?: number;

@@ -57,6 +57,8 @@ export interface MethodRun {
     samplingError?: number[][];
     /** LIME: weighted R² of the local linear fit per row (low: the linear picture is poor). */
     fitR2?: number[];
+    /** Integrated gradients: completenessGap ÷ |f(x) − f(baseline)| per row (above 0.01: use more steps). */
+    relativeCompletenessGap?: number[];
   };
   /** Attention methods: the probabilities behind the scores (large; exports keep them only on request). */
   attention?: AttentionDetail;

@@ -4,6 +4,7 @@
  * Token and target text are user data: the MarkdownString is untrusted, without HTML or command links, and
  * user text only ever goes through appendText (which escapes Markdown).
  */
+import { completenessNote } from '../core/completenessNote';
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { showMarks } from '../core/viewUnits';
@@ -92,6 +93,11 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (edits) {
       md.appendMarkdown('\n\n');
       md.appendText(edits);
+    }
+    const gapNote = completenessNote(run, rowIndex);
+    if (gapNote) {
+      md.appendMarkdown('\n\n');
+      md.appendText(gapNote);
     }
     // Highlight what the tint covers (the token without its leading space) when the pointer is on it.
     const offset = document.offsetAt(position);

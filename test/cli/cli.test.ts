@@ -87,13 +87,14 @@ describe('promptscope CLI', function () {
   });
 
   it('runs gradient methods with their parameters and reports them', function () {
-    const r = cli(['explain', 'The capital of France is', '--method', 'integrated-gradients,smoothgrad', '--ig-baseline', 'pad', '--steps', '8', '--samples', '4', '--seed', '3', '--json']);
+    const r = cli(['explain', 'The capital of France is', '--method', 'integrated-gradients,smoothgrad', '--ig-baseline', 'pad', '--steps', '8', '--max-steps', '8', '--samples', '4', '--seed', '3', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const result = parseResult(JSON.parse(r.stdout));
     assert.deepEqual(result.runs.map((x) => x.method), ['integrated-gradients', 'smoothgrad']);
-    assert.deepEqual(result.runs[0].params, { steps: 8, igBaseline: 'pad' });
+    assert.deepEqual(result.runs[0].params, { steps: 8, maxSteps: 8, igBaseline: 'pad' });
     assert.equal(result.runs[0].diagnostics.backwardPasses, 10);
     assert.equal(result.runs[0].diagnostics.completenessGap!.length, 1);
+    assert.equal(result.runs[0].diagnostics.relativeCompletenessGap!.length, 1);
     assert.equal(result.runs[1].diagnostics.seed, 3);
   });
 

@@ -62,13 +62,38 @@ describe('gradient methods (bundled tiny LM)', function () {
     // sum needs a few hundred steps to close the gap on this model; the check is that it does converge.
     const gaps: number[] = [];
     for (const steps of [1, 4, 32, 256]) {
-      const r = await integratedGradients(backend, { ...req, steps, baseline: 'zero' }, { maxTokensPerBatch: 2048 });
+      const r = await integratedGradients(backend, { ...req, steps, maxSteps: steps, rule: 'riemann-midpoint', baseline: 'zero' }, { maxTokensPerBatch: 2048 });
       gaps.push(r.diagnostics.completenessGap);
       assert.strictEqual(r.scores.length, ids.length);
     }
     console.log(`      completeness gap at 1/4/32/256 steps: ${gaps.map((g) => g.toExponential(2)).join(' / ')}`);
     assert.ok(gaps[3] < gaps[0] && gaps[3] < gaps[1] && gaps[3] < gaps[2], `gaps ${gaps}`);
     assert.ok(gaps[3] < 0.05, `gap at 256 steps ${gaps[3]}`);
+  });
+
+  it('integrated gradients by default (Gauss–Legendre, mean baseline) add up to within 1 %', async () => {
+    const gl = await integratedGradients(backend, { ...req, baseline: 'mean' });
+    const mid = await integratedGradients(backend, { ...req, steps: 32, maxSteps: 32, rule: 'riemann-midpoint', baseline: 'mean' });
+    const d = gl.diagnostics;
+    console.log(`      relative gap: Gauss–Legendre ${d.rounds.join('→')} nodes ${d.relativeCompletenessGap.toExponential(2)} (${d.backwardPasses} passes), midpoint 32 ${mid.diagnostics.relativeCompletenessGap.toExponential(2)} (${mid.diagnostics.backwardPasses} passes)`);
+    assert.ok(d.relativeCompletenessGap <= 0.01, `relative gap ${d.relativeCompletenessGap}`);
+    // Refinement stopped at the first rule that met the target.
+    assert.strictEqual(d.backwardPasses, 2 + d.rounds.reduce((a, b) => a + b, 0));
+    // Independent check of the gap itself: the scores' sum against the two endpoint scores.
+    const sum = gl.scores.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(Math.abs(sum - (d.scoreAtInput - d.scoreAtBaseline)) - d.completenessGap) < 1e-9);
+    // Both rules approximate the same integral: their attributions agree closely.
+    const diff = Math.max(...gl.scores.map((v, i) => Math.abs(v - mid.scores[i])));
+    assert.ok(diff < 0.05 * Math.max(...mid.scores.map(Math.abs)), `rules disagree by ${diff}`);
+  });
+
+  it('integrated gradients double the nodes while the gap is above 1 %, within maxSteps', async () => {
+    const r = await integratedGradients(backend, { ...req, steps: 1, maxSteps: 8, baseline: 'zero' });
+    const d = r.diagnostics;
+    assert.deepStrictEqual(d.rounds, d.relativeCompletenessGap <= 0.01 ? d.rounds : [1, 2, 4, 8]);
+    assert.ok(d.rounds.length >= 2, `rounds ${d.rounds}`);
+    assert.strictEqual(d.backwardPasses, 2 + d.rounds.reduce((a, b) => a + b, 0));
+    assert.strictEqual(d.steps, d.rounds[d.rounds.length - 1]);
   });
 
   it('integrated gradients supports mean and pad baselines and rejects a missing pad id', async () => {
@@ -91,7 +116,7 @@ describe('gradient methods (bundled tiny LM)', function () {
     const ac = new AbortController();
     const progress: [number, number][] = [];
     await assert.rejects(
-      integratedGradients(backend, { ...req, steps: 16 }, { maxTokensPerBatch: 10, signal: ac.signal, onProgress: (d, t) => { progress.push([d, t]); if (d >= 4) ac.abort(); } }),
+      integratedGradients(backend, { ...req, steps: 16, maxSteps: 16 }, { maxTokensPerBatch: 10, signal: ac.signal, onProgress: (d, t) => { progress.push([d, t]); if (d >= 4) ac.abort(); } }),
       CancelledError,
     );
     assert.ok(progress.length >= 2 && progress[0][1] === 18);

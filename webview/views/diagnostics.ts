@@ -15,7 +15,13 @@ export function renderDiagnostics(vm: ViewModel): HTMLElement {
   ];
   if (d.seed !== undefined) facts.push(`seed ${d.seed}`);
   const gap = d.completenessGap?.[vm.row];
-  if (gap !== undefined) facts.push(`completeness gap ${gap.toPrecision(3)}`);
+  const rel = d.relativeCompletenessGap?.[vm.row];
+  if (rel !== undefined) facts.push(`completeness gap ${(rel * 100).toPrecision(2)} % of f(input) − f(baseline)`);
+  else if (gap !== undefined) facts.push(`completeness gap ${gap.toPrecision(3)}`);
+  // Same threshold as src/core/completenessNote.ts: above 1 % the scores do not add up closely enough.
+  const gapHint = rel !== undefined && rel > 0.01
+    ? h('p', { class: 'gap-hint', id: 'gap-hint' }, 'The completeness gap is above 1 %: the scores do not add up to the score difference yet. Raise the integrated-gradients steps.')
+    : undefined;
   if (d.samples !== undefined) facts.push(`${d.samples} samples`);
   const se = d.samplingError?.[vm.row];
   if (se) facts.push(`standard error up to ${Math.max(0, ...se).toPrecision(2)}`);
@@ -25,6 +31,7 @@ export function renderDiagnostics(vm: ViewModel): HTMLElement {
   return h('div', { class: 'diagnostics' },
     h('p', { class: 'meaning' }, h('strong', {}, run.method), ': ', run.meaning),
     h('p', { class: 'facts muted', id: 'diagnostics-facts' }, facts.join(' · ') + (params ? ` · ${params}` : '')),
+    ...(gapHint ? [gapHint] : []),
     h('p', { class: 'trust', id: 'trust-note' }, h('strong', {}, 'How far to trust this: '), trustNoteFor(run.method)),
   );
 }

@@ -38,6 +38,7 @@ export interface MethodOutput {
   fitR2?: number[];
   /** Counterfactual edits, each verified by a forward pass. */
   counterfactuals?: CounterfactualEdits;
+  relativeCompletenessGap?: number[];
 }
 
 export interface AttributionMethod {
