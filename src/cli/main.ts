@@ -10,6 +10,7 @@ import { METHODS } from '../core/methods/registry';
 import { describeTooLong, type TooLongDetails } from '../core/tokenBudget';
 import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedModel';
 import { listCachedHubModels } from '../runtime/hub/cachedModels';
+import { EXECUTION_PROVIDER_SETTINGS } from '../runtime/executionProviders';
 import { listBundledModels } from '../runtime/modelFolder';
 import { addVariation } from '../runtime/seedVariants';
 import { resolveAutoMethods } from '../runtime/autoMethod';
@@ -43,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
 
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
+  if (opts.executionProvider !== undefined) {
+    if (!(EXECUTION_PROVIDER_SETTINGS as readonly string[]).includes(opts.executionProvider)) throw new UsageError(`--ep needs one of ${EXECUTION_PROVIDER_SETTINGS.join(', ')} (got "${opts.executionProvider}").`);
+    process.env.PROMPTSCOPE_EP = opts.executionProvider;
+  }
   const download = downloadProgress();
   const needsGradients = opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients);
   const model = await loadModel(opts.model, { signal: controller.signal, onProgress: download.report, variant: opts.variant, purpose: needsGradients ? 'gradients' : 'forward' });

@@ -26,6 +26,8 @@ export interface PromptscopeConfig {
   trust: boolean;
   /** Hub or mirror for hub ids; '' = HF_ENDPOINT or the public hub. */
   hubEndpoint: string;
+  /** onnxruntime execution provider for the inference process (auto | cpu | cuda | dml | coreml). */
+  executionProvider: string;
   /** Seed-variant model folders ("bundled": the model's own) to explain again with; empty: off. */
   seedVariants: string[];
   /** Seeds of the stochastic methods to explain again with (< 2: off). */
@@ -51,6 +53,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     maxTokensPerBatch: clampInt(c.get<number>('maxTokensPerBatch', 8192), 64, 10_000_000),
     trust: c.get<boolean>('trust', true) !== false,
     hubEndpoint: c.get<string>('hubEndpoint', '').trim(),
+    executionProvider: c.get<string>('executionProvider', 'auto'),
     seedVariants: (c.get<unknown[]>('seedVariants', []) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== ''),
     methodSeeds: clampInt(c.get<number>('methodSeeds', 0), 0, 64),
   };

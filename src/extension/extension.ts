@@ -34,13 +34,17 @@ class Promptscope extends Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     super();
+    // The environment is read at every fork of the inference process: a changed execution provider stops an idle one.
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.executionProvider`) && this.controller.activeRequests === 0) this.engine.stop();
+    }));
     this.engine = this._register(
       new EngineClient({
         modulePath: path.join(context.extensionPath, 'dist', 'inference.js'),
         env: () => {
           const hubEndpoint = readConfig().hubEndpoint;
           // Hub downloads land in the extension's global storage, beside the derived gradient graphs.
-          return { PROMPTSCOPE_CACHE_DIR: path.join(context.globalStorageUri.fsPath, 'models'), ...(hubEndpoint && { PROMPTSCOPE_HUB_ENDPOINT: hubEndpoint }) };
+          return { PROMPTSCOPE_CACHE_DIR: path.join(context.globalStorageUri.fsPath, 'models'), ...(hubEndpoint && { PROMPTSCOPE_HUB_ENDPOINT: hubEndpoint }), PROMPTSCOPE_EP: readConfig().executionProvider };
         },
         onLog: (line) => this.log.info(line),
         onCrash: ({ code, signal, stderrTail }) => {

@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark table in one run, so ratios are measured side by side. Pass section names
- * (occlusion, gradients, causes, editor) to run only some.
+ * (occlusion, gradients, causes, editor) to run only some; `scale` (models at real sizes) runs only when named.
  */
 import { runAttentionBench } from './attention';
 import { runCauseRecoveryBench } from './causeRecovery';
 import { runEditorBench } from './editor';
 import { runGradientBench } from './gradients';
 import { runOcclusionBench } from './occlusion';
+import { runScaleBench } from './scale';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   occlusion: () => runOcclusionBench(),
@@ -15,10 +16,13 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   editor: runEditorBench,
   attention: () => runAttentionBench(),
 };
+/** Sections run only when named (they take many minutes). */
+const ON_REQUEST: Record<string, () => Promise<void>> = { scale: runScaleBench };
 
 async function main(): Promise<void> {
-  const asked = process.argv.slice(2).filter((a) => a in SECTIONS);
-  for (const name of asked.length ? asked : Object.keys(SECTIONS)) await SECTIONS[name]();
+  const all = { ...SECTIONS, ...ON_REQUEST };
+  const asked = process.argv.slice(2).filter((a) => a in all);
+  for (const name of asked.length ? asked : Object.keys(SECTIONS)) await all[name]();
 }
 
 main().catch((err) => {

@@ -1,0 +1,119 @@
+/**
+ * `npm run bench scale`: Promptscope at real model sizes, against a bare onnxruntime session and PyTorch eager.
+ *
+ * Models: built on demand by models/build/scale_models.py (seeded random weights in the shapes of SmolLM2-135M and
+ * GPT-2 small, cached outside the repository). Per model × method × prompt length (32, 128 tokens), each row in its
+ * own child process (test/bench/scaleChild.ts) so that its peak RSS is its own:
+ *   compute   the method's own time (result diagnostics; median of the child's repetitions)
+ *   whole     wall time of the child process: node start, model load, method (what one CLI call costs)
+ *   load      model load (+ gradient graph from the cache for gradient methods), and ÷ a bare InferenceSession.create
+ *   torch     PyTorch eager on the same weights (test/bench/torchScale.py: batched, no_grad where it applies,
+ *             threads = cores, OMP_WAIT_POLICY=PASSIVE), and torch ÷ compute (goal ≥ 2)
+ *   peak RSS  of the child, and ÷ the weight bytes (goals ≤ 1.5 forward-only, ≤ 2.5 gradients)
+ *   Δ torch   largest |ours − PyTorch| over the tokens ÷ largest |PyTorch|: the independent recomputation
+ * Plus, per model: the first load with an empty cache (builds the gradient graph) and the cache size.
+ * Env: SCALE_MODELS=llama-135m-shape,gpt2-124m-shape  SCALE_LENGTHS=32,128  SCALE_METHODS=occlusion,…
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { printTable } from './table';
+
+const REPO = path.resolve(__dirname, '../..');
+const PYTHON = '/usr/bin/python3';
+const CHILD = path.join(__dirname, 'scaleChild.ts');
+const list = (env: string | undefined, dflt: string[]): string[] => (env ? env.split(',').map((s) => s.trim()).filter(Boolean) : dflt);
+
+interface ChildOut {
+  loadMs: number; forwardLoadMs?: number; computeMs?: number; peakMb: number; wallMs: number;
+  inputIds?: number[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
+  diagnostics?: { relativeCompletenessGap?: number[]; backwardPasses: number; forwardPasses: number };
+}
+
+function modelsDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'promptscope', 'scale-models');
+}
+
+function child(args: string[], cacheHome: string): ChildOut {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 1_800_000,
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+  });
+  const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`scale child ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
+  return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildOut), wallMs };
+}
+
+function dirBytes(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
+}
+
+interface TorchOut { ms: number; scores: number[] }
+
+function torchReference(modelDir: string, cases: object[]): TorchOut[] | string {
+  if (spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status !== 0) return 'PyTorch columns skipped: /usr/bin/python3 with torch not found (apt-get install python3-torch python3-numpy libopenblas0-pthread).';
+  const file = path.join(os.tmpdir(), `ps-scale-cases-${process.pid}.json`);
+  fs.writeFileSync(file, JSON.stringify(cases));
+  try {
+    const r = spawnSync(PYTHON, [path.join(__dirname, 'torchScale.py'), '--model-dir', modelDir, '--cases', file, '--threads', String(os.cpus().length)], {
+      encoding: 'utf8', maxBuffer: 1 << 26, timeout: 3_600_000, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    });
+    if (r.status !== 0) return `PyTorch reference failed for ${modelDir}: ${(r.stderr || '').trim().split('\n').pop()}`;
+    return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { results: TorchOut[] }).results;
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+const s1 = (ms: number | undefined): string => (ms === undefined ? '' : (ms / 1000).toFixed(2));
+const x2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '');
+
+export async function runScaleBench(): Promise<void> {
+  const build = spawnSync(PYTHON, [path.join(REPO, 'models/build/scale_models.py'), '--out', modelsDir()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (build.status !== 0) {
+    console.log(`Scale models could not be built (${(build.stderr || build.error?.message || '').trim().split('\n').pop()}). Needs: apt-get install -y python3-torch python3-onnx python3-numpy libopenblas0-pthread; npm install.`);
+    return;
+  }
+  const models = list(process.env.SCALE_MODELS, ['llama-135m-shape', 'gpt2-124m-shape']);
+  const lengths = list(process.env.SCALE_LENGTHS, ['32', '128']).map(Number);
+  const methods = list(process.env.SCALE_METHODS, ['occlusion', 'gradient-x-input', 'integrated-gradients']);
+  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'IG gap %', 'Δ torch'];
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const name of models) {
+    const dir = path.join(modelsDir(), name);
+    const weights = fs.statSync(path.join(dir, 'onnx', 'model.onnx')).size;
+    const cacheHome = fs.mkdtempSync(path.join(os.tmpdir(), `ps-scale-${name}-`));
+    try {
+      // Bare onnxruntime: median of 3 creates, each in a fresh process.
+      const plain = [0, 1, 2].map(() => child(['plain', dir], cacheHome)).sort((a, b) => a.loadMs - b.loadMs)[1];
+      const cold = child(['explain', dir, 'gradient-x-input', '32', '1'], cacheHome);
+      const cacheMb = dirBytes(path.join(cacheHome, 'promptscope')) / 1e6;
+      notes.push(`${name}: ${(weights / 1e6).toFixed(0)} MB of weights; bare InferenceSession.create ${s1(plain.loadMs)} s, ${plain.peakMb.toFixed(0)} MB; first gradient load with an empty cache ${s1(cold.loadMs)} s (forward part ${s1(cold.forwardLoadMs)} s); cache ${cacheMb.toFixed(1)} MB (${((100 * cacheMb * 1e6) / weights).toFixed(1)} % of the model).`);
+      const outs: { method: string; length: number; out: ChildOut }[] = [];
+      for (const method of methods) {
+        for (const length of lengths) outs.push({ method, length, out: child(['explain', dir, method, String(length), length <= 32 ? '3' : '2'], cacheHome) });
+      }
+      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: (out.diagnostics as { steps?: number } | undefined)?.steps ?? out.params?.steps }));
+      const torch = torchReference(dir, cases);
+      if (typeof torch === 'string') notes.push(torch);
+      outs.forEach(({ method, length, out }, i) => {
+        const t = typeof torch === 'string' ? undefined : torch[i];
+        const diff = t && out.scores ? Math.max(...out.scores.map((v, k) => Math.abs(v - t.scores[k]))) / Math.max(1e-12, ...t.scores.map(Math.abs)) : NaN;
+        const gap = out.diagnostics?.relativeCompletenessGap?.[0];
+        rows.push([name, method, String(length), s1(out.computeMs), s1(out.wallMs), s1(out.loadMs), x2(out.loadMs / plain.loadMs), t ? s1(t.ms) : '', t ? x2(t.ms / out.computeMs!) : '',
+          out.peakMb.toFixed(0), x2((out.peakMb * 1e6) / (weights * 1.048576)), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
+      });
+    } finally {
+      fs.rmSync(cacheHome, { recursive: true, force: true });
+    }
+  }
+  printTable('Scale models (ratios measured side by side in this run)', header, rows);
+  for (const n of notes) console.log(n);
+  console.log('whole = one child process: node + tsx start, load, method. IG: PyTorch runs only the final quadrature rule of an adaptive run.');
+}
+
+if (require.main === module) runScaleBench().catch((e) => { console.error(e); process.exit(1); });

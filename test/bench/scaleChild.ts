@@ -1,0 +1,57 @@
+/**
+ * One row of the scale benchmark, in its own process so that its peak RSS is its own (test/bench/scale.ts spawns it).
+ *   plain MODEL_DIR                       a bare onnxruntime InferenceSession.create of onnx/model.onnx
+ *   explain MODEL_DIR METHOD LENGTH REPS  Promptscope's load (model + gradients when needed) and the method, REPS times
+ * Prints one JSON line.
+ */
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { explain } from '../../src/core/explain';
+import { METHODS } from '../../src/core/methods/registry';
+import { ensureGradients, loadModel } from '../../src/runtime/loadedModel';
+
+const ms = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+/** A prompt of exactly `length` tokens: words repeated, cut at a token boundary. */
+function promptOf(lm: Awaited<ReturnType<typeof loadModel>>, length: number): string {
+  const words = 'the old lighthouse keeper walked along the rocky shore every morning to watch ships sail past the harbour while gulls circled overhead and'.split(' ');
+  let text = '';
+  for (let i = 0; lm.tokenizer.encodePrompt(text).length < length; i++) text += (i ? ' ' : '') + words[i % words.length];
+  while (lm.tokenizer.encodePrompt(text).length > length) text = text.slice(0, -1);
+  return text;
+}
+
+async function main(): Promise<void> {
+  const [mode, dir, method, lengthArg, repsArg] = process.argv.slice(2);
+  if (mode === 'plain') {
+    const t = process.hrtime.bigint();
+    await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'), { graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } });
+    console.log(JSON.stringify({ loadMs: ms(t), peakMb: peakMb() }));
+    return;
+  }
+  const t0 = process.hrtime.bigint();
+  const lm = await loadModel(dir);
+  const forwardLoadMs = ms(t0);
+  if (METHODS.find((m) => m.name === method)?.needsGradients) await ensureGradients(lm);
+  const loadMs = ms(t0);
+  const text = promptOf(lm, Number(lengthArg));
+  const computes: number[] = [];
+  let last;
+  for (let r = 0; r < Number(repsArg || 1); r++) {
+    last = await explain({ text, methods: [method], params: {}, target: { kind: 'next-token' } }, lm, {});
+    computes.push(last.runs[0].diagnostics.elapsedMs);
+  }
+  computes.sort((a, b) => a - b);
+  const run = last!.runs[0];
+  console.log(JSON.stringify({
+    forwardLoadMs, loadMs, computeMs: computes[Math.floor(computes.length / 2)], peakMb: peakMb(),
+    inputIds: last!.input.tokens.map((t) => t.id), target: last!.target.rows[0].tokenId, score: last!.target.rows[0].score,
+    scores: run.scores[0], params: run.params, diagnostics: run.diagnostics,
+  }));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
