@@ -7,6 +7,9 @@ export interface CliOptions {
   file?: string;
   model?: string;
   variant?: string;
+  /** Explain the text as a chat user message (with an optional system prompt). */
+  chat?: boolean;
+  system?: string;
   methods: string[];
   target: TargetSpec;
   granularity: Granularity;
@@ -40,6 +43,9 @@ Options:
   --model NAME|DIR|ID    bundled model name, a model folder, or a Hugging Face hub id org/name[@revision]
                          (downloaded once into ~/.cache/promptscope/hub; HF_ENDPOINT, HF_TOKEN honoured)
                          (default: promptscope-tiny-lm)
+  --chat                 explain TEXT as the user message of a chat, wrapped in the model's chat template;
+                         the assistant's reply is the target
+  --system TEXT          system prompt for --chat (implies --chat)
   --variant V            model file: auto | fp32 | fp16 | q4 | q4f16 | int8 | uint8 | quantized | bnb4 (default auto)
   --method NAME[,NAME]   attribution method(s); see --list-methods (default: auto = atman for language
                          models, integrated-gradients for classifiers, as ranked by npm run eval)
@@ -107,6 +113,8 @@ export function parseArgs(argv: string[]): CliOptions {
     switch (a) {
       case '--file': o.file = value(); break;
       case '--model': o.model = value(); break;
+      case '--chat': o.chat = true; break;
+      case '--system': o.system = value(); o.chat = true; break;
       case '--variant': {
         const v = value();
         const all = ['auto', 'fp32', 'fp16', 'q4', 'q4f16', 'int8', 'uint8', 'quantized', 'bnb4'];

@@ -66,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       text,
       model: opts.model,
       ...(opts.variant ? { variant: opts.variant } : {}),
+      ...(opts.chat ? { chat: opts.system ? { system: opts.system } : {} } : {}),
       methods: opts.methods,
       params: opts.params,
       target: opts.target,

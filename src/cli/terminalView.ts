@@ -24,6 +24,8 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
   out.push(`Model ${result.model.id} (${result.model.architecture})`);
   const variant = result.model.variant;
   if (variant) out.push(`Variant ${variant.name}: ${variant.reason}`);
+  const template = result.input.tokens.filter((t) => t.template);
+  if (template.length) out.push(`Chat message: ${template.length} template tokens around your text (${template.map((t) => JSON.stringify(t.text)).slice(0, 6).join(' ')}${template.length > 6 ? ' …' : ''})`);
   if (result.model.kind === 'causal-lm') {
     out.push(`Prediction: ${q(first.text)} (p = ${fmtP(first.probability)})   next: ${result.predictions.slice(1).map((p) => `${q(p.text)} ${fmtP(p.probability)}`).join(', ')}`);
   } else {

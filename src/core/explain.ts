@@ -13,6 +13,7 @@ import type { ExplainRequest } from './request';
 import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type CounterfactualEdits, type MethodRun, type ResultToken } from './result';
 import { resolveTarget } from './targets';
 import { describeTooLong, NEUTRAL_NAMES, promptBudget, tooLongDetails } from './tokenBudget';
+import { encodeChatPrompt } from './chatPrompt';
 import { computeTrust } from './trust/computeTrust';
 import type { TrustReport } from './trust/trustReport';
 import type { EncodedToken, PromptTokenizer } from './tokenizer';
@@ -52,7 +53,9 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
       throw new EngineError('attention-unsupported', `Method "${m.name}" reads attention inside the model, which is not available for ${runner.info.id}. Use an occlusion or gradient method.`);
     }
   }
-  let tokens = tokenizer.encodePrompt(req.text);
+  let tokens: (EncodedToken & { template?: boolean; templateText?: string })[] = req.chat
+    ? encodeChatPrompt(req.text, req.chat.system, tokenizer, runner.info.id)
+    : tokenizer.encodePrompt(req.text);
   let truncatedAt: number | undefined;
   const specials = tokens.filter((t) => t.special).length;
   const budget = promptBudget(runner.info.kind, runner.info.contextLength, req.maxTokens, req.target, tokenizer, specials + 1);
@@ -76,7 +79,11 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     probability: Math.exp(t.logProb),
   }));
 
-  const resultTokens: ResultToken[] = tokens.map((t, index) => ({ index, id: t.id, start: t.start, end: t.end, text: req.text.slice(t.start, t.end), special: t.special }));
+  const resultTokens: ResultToken[] = tokens.map((t, index) => ({
+    index, id: t.id, start: t.start, end: t.end, special: t.special,
+    text: t.template ? t.templateText || tokenizer.tokenText(t.id) : req.text.slice(t.start, t.end),
+    ...(t.template ? { template: true } : {}),
+  }));
   const words = groupTokens(req.text, resultTokens, 'word').map((g) => g.tokens);
   const runs: MethodRun[] = [];
   const context: MethodContext = {
@@ -148,7 +155,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
 }
 
 /** Keep the last `limit` tokens, keeping leading and trailing special tokens (BOS/CLS, SEP) in place. */
-function truncateFromStart(tokens: EncodedToken[], limit: number): EncodedToken[] {
+function truncateFromStart<T extends EncodedToken>(tokens: T[], limit: number): T[] {
   let lead = 0;
   while (lead < tokens.length && tokens[lead].special) lead++;
   let trail = 0;

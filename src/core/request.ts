@@ -62,6 +62,11 @@ export interface ExplainRequest {
   maxTokensPerBatch?: number;
   /** When the prompt is too long, explain only its last maxTokens tokens instead of failing. */
   truncateFromStart?: boolean;
+  /**
+   * Explain `text` as the user message of a chat: the model's chat template wraps it (with `system` as the
+   * system prompt) and the assistant's reply is the target.
+   */
+  chat?: { system?: string };
   /** Faithfulness and agreement figures for every method that ran (default on; false turns them off). */
   trust?: boolean;
   /** Explain again under these variants and report per-token mean ± sd, sign agreement and SNR. */

@@ -20,6 +20,11 @@ export interface ResultToken {
   text: string;
   /** Special tokens (BOS, CLS, SEP …) are scored but not shown in the editor. */
   special: boolean;
+  /**
+   * Chat explanations: a token the chat template added (role markers, special tokens, the system prompt).
+   * It is special (zero-width, never tinted in the editor) and `text` holds the template's text.
+   */
+  template?: boolean;
 }
 
 export interface TargetRow {

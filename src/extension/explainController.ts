@@ -25,6 +25,8 @@ export interface ExplainOptions {
   explicit?: { text: string; offset: number; leftOut?: string };
   /** Method parameters (feature unit of the perturbation methods, samples, seed). */
   params?: MethodParams;
+  /** Explain the text as a chat user message wrapped in the model's chat template. */
+  chat?: { system?: string };
 }
 
 export type ExplainOutcome =
@@ -102,6 +104,7 @@ export class ExplainController extends Disposable {
       trust: cfg.trust,
       ...(variationFromConfig(cfg) ? { variation: variationFromConfig(cfg) } : {}),
       ...(options.params ? { params: options.params } : {}),
+      ...(options.chat ? { chat: options.chat } : {}),
     };
 
     // A new request for the same document replaces the old one.

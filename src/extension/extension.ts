@@ -80,6 +80,10 @@ class Promptscope extends Disposable {
       this._register(vscode.commands.registerCommand(id, fn));
     cmd('promptscope.explainSelection', () => this.explainActive({}));
     cmd('promptscope.explainAtCursor', () => this.explainActive({ mode: 'paragraph' }));
+    cmd('promptscope.explainAsChat', () => {
+      const system = vscode.workspace.getConfiguration('promptscope').get<string>('chatSystemPrompt', '').trim();
+      return this.explainActive({ chat: system ? { system } : {} });
+    });
     cmd('promptscope.explainWith', async () => {
       const editor = this.activeEditorOrWarn();
       if (!editor) return;
@@ -241,6 +245,7 @@ class Promptscope extends Disposable {
       methods: change.method ? [change.method] : request.methods,
       target: change.target ?? request.target,
       model: request.model,
+      ...(request.chat ? { chat: request.chat } : {}),
       truncateFromStart: request.truncateFromStart,
       maxTokens: request.maxTokens,
     });

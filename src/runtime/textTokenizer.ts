@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { EngineError } from '../core/engineProtocol';
-import type { EncodedToken, PromptTokenizer } from '../core/tokenizer';
+import type { ChatPrompt, EncodedToken, PromptTokenizer } from '../core/tokenizer';
+import { hasChatTemplate, renderChat } from './chatTemplate';
 import { tokenRanges, type TokenizerFamily, type TokenizerShape } from '../core/tokenOffsets';
 
 interface InnerTokenizer {
@@ -83,6 +84,20 @@ export class TextTokenizer implements PromptTokenizer {
     const ids = this.inner.encode(text, { add_special_tokens: true }).ids;
     const ranges = tokenRanges(text, ids, this.shape);
     return ids.map((id, i) => ({ id, ...ranges[i] }));
+  }
+
+  /** The user text as rendered by the model's chat template; undefined when there is no template. */
+  chatPrompt(user: string, system?: string): ChatPrompt | undefined {
+    if (!hasChatTemplate(this.hf)) return undefined;
+    const chat = renderChat(this.hf, user, system);
+    // The template writes the special tokens (BOS, role markers) itself: add none.
+    const ids = this.inner.encode(chat.rendered, { add_special_tokens: false }).ids;
+    const ranges = tokenRanges(chat.rendered, ids, this.shape);
+    return { ...chat, tokens: ids.map((id, i) => ({ id, ...ranges[i] })) };
+  }
+
+  get hasChatTemplate(): boolean {
+    return hasChatTemplate(this.hf);
   }
 
   encodeContinuation(text: string): number[] {

@@ -77,6 +77,28 @@ describe('saliency panel in Chromium', function () {
     assert.match(title ?? '', /^" <script>"\nscore [+−]\d/);
   });
 
+  it('shows chat template tokens as template chips around the prompt, outside the editor mapping', async function () {
+    const p = await open();
+    const result = sampleResult();
+    const head = { index: 0, id: 1, start: 0, end: 0, text: '<|user|>\n', special: true, template: true };
+    const tail = { index: 0, id: 2, start: 0, end: 0, text: '<|assistant|>', special: true, template: true };
+    result.input.tokens = [head, ...result.input.tokens, tail].map((t, index) => ({ ...t, index }));
+    for (const run of result.runs) run.scores = run.scores.map((row) => [0.5, ...row, -0.25]);
+    await p.send({ type: 'snapshot', snapshot: { documentUri: 'file:///work/prompt.md', offset: 0, result } });
+    await waitForPosted(p.page, 'rendered');
+    const texts = await chipTexts(p);
+    const template = await p.page.$$eval('#prompt-section .heatmap .chip.template', (els) => els.map((e) => ({ text: e.textContent, index: (e as HTMLElement).dataset.index, sign: (e as HTMLElement).dataset.sign, title: e.getAttribute('title') })));
+    assert.equal(template.length, 2);
+    assert.ok(template[0].text?.startsWith('<|user|>'), String(template[0].text));
+    assert.equal(template[1].text, '<|assistant|>');
+    assert.deepEqual(template.map((t) => t.index), [undefined, undefined], 'template chips do not map to document text');
+    assert.deepEqual(template.map((t) => t.sign), ['pos', 'neg']);
+    assert.match(template[0].title ?? '', /^chat template: /);
+    // The user's tokens are still the chips between them, in order.
+    const userTexts = texts.slice(1, -1);
+    assert.deepEqual(userTexts, result.input.tokens.filter((t) => !t.special).map((t) => t.text));
+  });
+
   it('colours positive and negative scores with different hues', async function () {
     const p = await openWithResult();
     const colours = await p.page.$$eval('#prompt-section .chip', (els) =>

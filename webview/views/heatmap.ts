@@ -33,6 +33,24 @@ export function renderHeatmap(vm: ViewModel, onReveal: (group: number) => void):
     clickable(chip, () => onReveal(i), `${g.text}, score ${formatScore(vm.scores[i])}`);
     prompt.appendChild(chip);
   });
+  // Chat explanations: the template's tokens (role markers, system prompt) are input too, shown around the
+  // prompt as chips of their own; they have no place in the document, so they are not clickable.
+  const template = vm.result.input.tokens.filter((t) => t.template);
+  if (template.length) {
+    const firstUser = vm.result.input.tokens.find((t) => !t.special)?.index ?? Infinity;
+    const scores = vm.run?.scores[vm.row];
+    const chipOf = (t: (typeof template)[number]) => {
+      const score = scores?.[t.index] ?? 0;
+      const chip = h('span', { class: 'chip template', title: `chat template: ${chipTitle(t.text, score, vm.totalAbs, 1)}` });
+      appendTokenText(chip, t.text);
+      tint(chip, score, vm.maxAbs);
+      return chip;
+    };
+    const before = template.filter((t) => t.index < firstUser).map(chipOf);
+    const after = template.filter((t) => t.index > firstUser).map(chipOf);
+    prompt.prepend(...before);
+    prompt.append(...after);
+  }
   if (vm.result.input.truncatedAt !== undefined) {
     prompt.prepend(h('span', { class: 'truncated', title: 'The prompt was too long; only its end was explained.' }, '… '));
   }
