@@ -64,7 +64,7 @@ export function listBundledModels(): string[] {
 /**
  * `downloaded`: a hub id already fetched into the cache (see hub/hubModel.ts); its folder and ONNX file.
  */
-export function resolveModelFolder(model: string | undefined, downloaded?: { dir: string; onnx: string }, opts: FolderOptions = {}): ModelFolder {
+export function resolveModelFolder(model: string | undefined, downloaded?: { dir: string; onnx: string; reason?: string }, opts: FolderOptions = {}): ModelFolder {
   const id = model && model.trim() ? model.trim() : DEFAULT_MODEL;
   let dir: string;
   if (downloaded) dir = downloaded.dir;
@@ -101,7 +101,7 @@ export function resolveModelFolder(model: string | undefined, downloaded?: { dir
     : downloaded
       ? chooseVariant(dir, variantOfFile(downloaded.onnx) ?? 'auto', opts.purpose ?? 'forward')
       : chooseVariant(dir, opts.variant ?? 'auto', opts.purpose ?? 'forward');
-  if (variant && downloaded && opts.variant === 'auto') variant.reason = 'downloaded for auto: the most precise variant the repository has';
+  if (variant && downloaded && opts.variant === 'auto') variant.reason = downloaded.reason ?? 'downloaded for auto';
   const onnxPath = downloaded ? path.join(dir, downloaded.onnx) : (genai?.onnxPath ?? variant!.onnxPath);
   const architecture = String(config.model_type ?? '');
   const archs = Array.isArray(config.architectures) ? (config.architectures as string[]) : [];

@@ -105,6 +105,8 @@ describe('hub downloads (local hub server)', function () {
     assert.ok(log.filter((l) => l.url.includes('/tree/')).length > 1, 'the paged listing was followed');
     assert.ok(log.some((l) => l.url.startsWith('/storage/') && l.host === new URL(server.storageUrl).host), 'the LFS redirect was followed');
 
+    const manifest = JSON.parse(fs.readFileSync(path.join(got.dir, MANIFEST), 'utf8')) as { auto?: Record<string, { variant: string }> };
+    assert.equal(manifest.auto?.forward?.variant, 'fp32', 'what auto picked is kept for the next runs');
     const n1 = server.log.length;
     const again = await ensureHubModel(id, fetchOpts());
     assert.equal(again.dir, got.dir);

@@ -48,6 +48,8 @@ interface Manifest {
   files: TreeFile[];
   /** Paths whose bytes were checked against `files`. */
   verified: string[];
+  /** What `auto` picked per purpose when it downloaded, so later runs reuse it (free memory varies). */
+  auto?: Partial<Record<VariantPurpose, { variant: string; reason: string }>>;
 }
 
 export async function ensureHubModel(id: HubId, options: HubModelOptions = {}): Promise<HubModel> {
@@ -61,8 +63,17 @@ export async function ensureHubModel(id: HubId, options: HubModelOptions = {}): 
   const fromCache = (): HubModel | undefined => {
     const cached = readManifest(dir);
     if (!cached) return undefined;
-    const need = neededFiles(cached.files, variant, ctx.label, purpose);
-    return need.files.every((p) => isVerified(dir, cached, p)) ? { dir, onnx: need.onnx, variant: need.variant, reason: need.reason, downloadedBytes: 0 } : undefined;
+    let earlier = variant === 'auto' ? cached.auto?.[purpose] : undefined;
+    let need: NeededFiles;
+    try {
+      need = neededFiles(cached.files, earlier?.variant ?? variant, ctx.label, purpose);
+    } catch (err) {
+      if (!earlier) throw err;
+      earlier = undefined; // the listing changed since: choose again
+      need = neededFiles(cached.files, variant, ctx.label, purpose);
+    }
+    const reason = earlier?.reason ?? need.reason;
+    return need.files.every((p) => isVerified(dir, cached, p)) ? { dir, onnx: need.onnx, variant: need.variant, reason, downloadedBytes: 0 } : undefined;
   };
   const ready = fromCache();
   if (ready) return ready;
@@ -80,12 +91,12 @@ export async function ensureHubModel(id: HubId, options: HubModelOptions = {}): 
 
 async function download(id: HubId, dir: string, endpoint: string, token: string | undefined, ctx: errors.HubContext, variant: string, options: HubModelOptions): Promise<HubModel> {
   const cached = readManifest(dir);
+  const purpose = options.purpose ?? 'forward';
   let tree: TreeFile[];
   try {
     tree = await listTree(endpoint, id, token, options.signal);
   } catch (err) {
     if (err instanceof HubUnreachableError) {
-      const purpose = options.purpose ?? 'forward';
       const local = cached ? presentAsListed(dir, cached, variant, purpose) : filesPlacedByHand(dir, variant, purpose);
       if (local) return { dir, onnx: local.onnx, variant: local.variant, reason: local.reason, downloadedBytes: 0 };
       throw errors.unreachable(ctx, err.reason, hasParts(dir));
@@ -93,13 +104,14 @@ async function download(id: HubId, dir: string, endpoint: string, token: string 
     throw mapStatus(err, ctx);
   }
 
-  const need = neededFiles(tree, variant, ctx.label, options.purpose);
+  const need = neededFiles(tree, variant, ctx.label, purpose);
   const byPath = new Map(tree.map((f) => [f.path, f]));
   // Keep what was verified against the same listing entry; anything the hub changed is checked again.
   const manifest: Manifest = {
     repo: id.repo,
     revision: id.revision,
     files: tree,
+    auto: cached?.auto,
     verified: (cached?.verified ?? []).filter((p) => {
       const before = cached?.files.find((f) => f.path === p);
       const now = byPath.get(p);
@@ -155,6 +167,10 @@ async function download(id: HubId, dir: string, endpoint: string, token: string 
     finished += entry.size;
     markVerified(dir, manifest, entry.path);
     report(entry.path, 0, true);
+  }
+  if (variant === 'auto') {
+    manifest.auto = { ...cached?.auto, [purpose]: { variant: need.variant, reason: need.reason } };
+    writeManifest(dir, manifest);
   }
   return { dir, onnx: need.onnx, variant: need.variant, reason: need.reason, downloadedBytes };
 }
