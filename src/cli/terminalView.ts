@@ -4,7 +4,8 @@
  * table instead.
  */
 import { completenessNote } from '../core/completenessNote';
-import { aggregateScores, groupTokens, type Group } from '../core/aggregation';
+import { aggregateScores, type Group } from '../core/aggregation';
+import { viewGroups } from '../core/viewUnits';
 import { trustLines, variationLines } from '../core/trust/trustText';
 import { maxAbsOf, SCALE_ENDS } from '../core/colourScale';
 import type { Granularity } from '../core/request';
@@ -32,7 +33,8 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
     out.push(`Prediction: ${first.text} (p = ${fmtP(first.probability)})   ${result.predictions.slice(1).map((p) => `${p.text} ${fmtP(p.probability)}`).join(', ')}`);
   }
   if (result.input.truncatedAt !== undefined) out.push(`(explaining from character ${result.input.truncatedAt}: the start of the prompt was beyond the limit)`);
-  const groups = groupTokens(result.input.text, result.input.tokens, opts.granularity);
+  // Byte pieces and lone marks count towards the character they belong to, as in the editor and panel.
+  const groups = viewGroups(result.input.text, result.input.tokens, opts.granularity);
   for (const run of result.runs) {
     out.push('');
     out.push(`Method ${run.method}: ${run.meaning}`);
