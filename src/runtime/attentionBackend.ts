@@ -174,6 +174,18 @@ export class OnnxAttentionBackend implements AttentionBackend {
   async scoreSuppressed(items: SuppressedItem[], signal?: AbortSignal): Promise<ScoreValue[][]> {
     throwIfAborted(signal);
     if (items.length === 0) return [];
+    // The row minimum runs over every key of the padded batch: run each length on its own, so that padding
+    // never changes a score (AtMan items of one target share a length anyway).
+    const lengths = [...new Set(items.map((i) => i.inputIds.length))];
+    if (lengths.length > 1) {
+      const out: ScoreValue[][] = new Array(items.length);
+      for (const n of lengths) {
+        const idx = items.flatMap((it, k) => (it.inputIds.length === n ? [k] : []));
+        const values = await this.scoreSuppressed(idx.map((k) => items[k]), signal);
+        idx.forEach((k, j) => (out[k] = values[j]));
+      }
+      return out;
+    }
     const prefix = this.reusablePrefix(items);
     const past = prefix > 0 ? await this.prefixKeysValues(items[0].inputIds.slice(0, prefix)) : undefined;
     const { feeds, rows, width } = this.feeds(items, prefix, past);

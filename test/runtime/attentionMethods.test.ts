@@ -67,6 +67,15 @@ describe('attention methods on the bundled LM', function () {
     }
   });
 
+  it('atman of a contrast (two continuations of different lengths) equals the difference of its two one-sided runs', async () => {
+    const text = ref.items[0].prompt;
+    const c = await explain({ text, methods: ['atman'], target: { kind: 'contrastive', text: ' Paris and', foil: ' London' }, trust: false }, lm);
+    const a = await explain({ text, methods: ['atman'], target: { kind: 'forced', text: ' Paris and' }, trust: false }, lm);
+    const b = await explain({ text, methods: ['atman'], target: { kind: 'forced', text: ' London' }, trust: false }, lm);
+    const sum = (r: typeof a, i: number) => r.runs[0].scores.reduce((s, row) => s + row[i], 0);
+    c.runs[0].scores[0].forEach((v, i) => assert.ok(Math.abs(v - (sum(a, i) - sum(b, i))) < 1e-9, `token ${i}: ${v} vs ${sum(a, i) - sum(b, i)}`));
+  });
+
   it('atman with f = 0 reproduces the unmodified log-probabilities exactly (every score is 0)', async () => {
     const r = await explain({ text: ref.items[2].prompt, methods: ['atman'], target: { kind: 'generate', tokens: 3 }, params: { suppression: 0 } }, lm);
     assert.strictEqual(r.runs[0].scores.length, 3, 'one row per generated token');
