@@ -110,10 +110,11 @@ export async function runAttentionBench(runs = 5): Promise<void> {
       await plainSession.run(plain, ['logits']);
       tPlain.push(performance.now() - t0);
     }
-    extractRows.push([ids.length, median(tAttn).toFixed(2), median(tPlain).toFixed(2), (median(tAttn) / median(tPlain)).toFixed(2)]);
+    const best = (xs: number[]) => Math.min(...xs);
+    extractRows.push([ids.length, median(tAttn).toFixed(2), median(tPlain).toFixed(2), (median(tAttn) / median(tPlain)).toFixed(2), (best(tAttn) / best(tPlain)).toFixed(2)]);
   }
   printTable('AtMan on promptscope-tiny-lm (next-token target, f = 0.9; goal: engine / raw ≤ 1.0)', ['tokens', 'forward passes', 'batches', 'engine ms (median)', 'raw ORT ms (median)', 'engine / raw'], atmanRows);
-  printTable('Attention extraction: every layer\'s probabilities vs one plain forward pass (goal ≤ 1.3×)', ['tokens', 'attention pass ms (median)', 'plain pass ms (median)', 'ratio'], extractRows);
+  printTable('Attention extraction: every layer\'s probabilities vs one plain forward pass (goal ≤ 1.3×)', ['tokens', 'attention pass ms (median)', 'plain pass ms (median)', 'ratio of medians', 'ratio of fastest runs'], extractRows);
 
   const rewriteRows = [await rewriteRow('promptscope-tiny-lm', lm.folder.onnxPath, 3)];
   const large = largeModel();
