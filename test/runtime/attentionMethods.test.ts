@@ -6,7 +6,10 @@ import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { EngineError } from '../../src/core/engineProtocol';
 import { explain } from '../../src/core/explain';
+import type { AttributionResult } from '../../src/core/result';
+import { Engine } from '../../src/runtime/engine';
 import { rowScores, branchItems } from '../../src/core/targets';
 import { ensureAttention, loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
 import { attentionCacheKey, openAttentionSession } from '../../src/runtime/attentionBackend';
@@ -114,6 +117,17 @@ describe('attention methods on the bundled LM', function () {
     }
     r.runs[0].scores[0].forEach((v, j) => assert.ok(Math.abs(v - R![n - 1][j]) < 1e-5, `token ${j}: ${v} vs ${R![n - 1][j]}`));
     assert.ok(Math.abs(r.runs[0].scores[0].reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  });
+
+  it('the engine prepares attention on demand, and refuses a classifier with one clear message', async () => {
+    const engine = new Engine({ cacheDir: cache });
+    const r = (await engine.call({ op: 'explain', request: { text: 'The capital of France is', methods: ['attention-rollout'], target: { kind: 'next-token' }, trust: false } })) as AttributionResult;
+    assert.strictEqual(r.runs[0].method, 'attention-rollout');
+    assert.strictEqual(r.runs[0].attention?.layers, 4);
+    await assert.rejects(
+      engine.call({ op: 'explain', request: { text: 'The food was good', model: 'promptscope-tiny-sentiment', methods: ['atman'], target: { kind: 'class' }, trust: false } }),
+      (e: Error) => e instanceof EngineError && e.code === 'attention-unsupported' && /classifier/.test(e.message),
+    );
   });
 
   it('suppressed passes with φ = 1 score exactly as the plain runner', async () => {
