@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark table in one run, so ratios are measured side by side. Pass section names
- * (occlusion, gradients, causes, editor) to run only some; `scale` (models at real sizes) runs only when named.
+ * (occlusion, gradients, causes, editor, attention, perturbation) to run only some; `scale` (models at real sizes) runs only when named.
  */
 import { runAttentionBench } from './attention';
 import { runCauseRecoveryBench } from './causeRecovery';
@@ -8,6 +8,7 @@ import { runEditorBench } from './editor';
 import { runGradientBench } from './gradients';
 import { runOcclusionBench } from './occlusion';
 import { runScaleBench } from './scale';
+import { runPerturbationBench } from './perturbation';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   occlusion: () => runOcclusionBench(),
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   causes: () => runCauseRecoveryBench(),
   editor: runEditorBench,
   attention: () => runAttentionBench(),
+  perturbation: () => runPerturbationBench(),
 };
 /** Sections run only when named (they take many minutes). */
 const ON_REQUEST: Record<string, () => Promise<void>> = { scale: runScaleBench };

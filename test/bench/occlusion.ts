@@ -56,7 +56,7 @@ export async function runOcclusionBench(runs = 3): Promise<void> {
   printTable('Occlusion on promptscope-tiny-lm (next-token target; goal: overhead ratio ≤ 1.3)', ['tokens', 'method', 'forward passes', 'batches', 'engine ms (median)', 'raw ORT ms (median)', 'engine / raw'], rows);
 }
 
-function rawFeeds(items: ForwardItem[], cfg: { n_layer: number; n_head: number; n_embd: number }, ctx: number): Record<string, ort.Tensor> {
+export function rawFeeds(items: ForwardItem[], cfg: { n_layer: number; n_head: number; n_embd: number }, ctx: number): Record<string, ort.Tensor> {
   const B = items.length;
   const W = Math.max(...items.map((i) => i.inputIds.length));
   const ids = new BigInt64Array(B * W);

@@ -47,6 +47,7 @@ export function run(): Promise<void> {
   require('./targets.test');
   require('./editorFixes.test');
   require('./hub.test');
+  require('./counterfactuals.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
