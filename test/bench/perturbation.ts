@@ -34,7 +34,9 @@ function promptOf(tokens: number, encode: (t: string) => number): string {
   return text;
 }
 
-export async function runPerturbationBench(runs = 3): Promise<void> {
+export async function runPerturbationBench(): Promise<void> {
+  // Timed repetitions per case (medians); the 250-token cases take minutes each on a busy machine.
+  const repeats = (tokens: number) => Number(process.env.PROMPTSCOPE_BENCH_RUNS) || (tokens > 100 ? 1 : 3);
   const lm = await loadModel('promptscope-tiny-lm');
   const session = await ort.InferenceSession.create(lm.folder.onnxPath, { graphOptimizationLevel: 'all' });
   const cfg = lm.folder.config as { n_layer: number; n_head: number; n_embd: number };
@@ -50,6 +52,7 @@ export async function runPerturbationBench(runs = 3): Promise<void> {
     const text = promptOf(tokens, encode);
     for (const method of ['shapley-sampling', 'kernel-shap', 'lime', 'reagent', 'counterfactuals']) {
       if (method === 'counterfactuals' && features !== 'token') continue;
+      const runs = repeats(tokens);
       const req = { text, methods: [method], target: { kind: 'next-token' as const }, params: { features }, trust: false };
       // Record every run the method makes, to replay it raw.
       const recorded: ForwardItem[][] = [];
@@ -78,12 +81,13 @@ export async function runPerturbationBench(runs = 3): Promise<void> {
       const e = median(engineTimes);
       const raw = median(rawTimes);
       const sequences = recorded.reduce((s, b) => s + b.length, 0);
-      rows.push([tokens, features, method, passes, sequences, recorded.length, batches, e.toFixed(0), raw.toFixed(0), (e / raw).toFixed(2)]);
+      rows.push([tokens, features, method, passes, sequences, recorded.length, batches, runs, e.toFixed(0), raw.toFixed(0), (e / raw).toFixed(2)]);
+      console.error(`perturbation bench: ${rows[rows.length - 1].join(' | ')}`);
     }
   }
   printTable(
     'Perturbation methods on promptscope-tiny-lm (next-token target, default samples, seed 0; goal: engine / raw ≤ 1.0)',
-    ['tokens', 'features', 'method', 'forward passes', 'sequences replayed', 'runs replayed', 'batches', 'engine ms (median)', 'raw ORT ms (median)', 'engine / raw'],
+    ['tokens', 'features', 'method', 'forward passes', 'sequences replayed', 'runs replayed', 'batches', 'timed runs', 'engine ms (median)', 'raw ORT ms (median)', 'engine / raw'],
     rows,
   );
 }
