@@ -29,6 +29,8 @@ export interface CliOptions {
   /** Explain again under seed variants, method seeds or baselines (mean ± sd, sign agreement, SNR). */
   variation?: VariationSource;
   executionProvider?: string;
+  /** Ask the model to rate each input word (−1…1) and compare with the attribution. */
+  selfRate: boolean;
 }
 
 export class UsageError extends Error {}
@@ -87,6 +89,8 @@ Options:
                          per-token mean ± sd, sign agreement and signal-to-noise ratio
   --method-seeds N       the same over N seeds of the stochastic methods (smoothgrad, sampling methods)
   --baselines B[,B]      the same over occlusion baselines
+  --self-rate            ask the model itself to rate each word from −1 to 1 (language models), parse its
+                         reply and give its rank correlation with the attribution
   --no-trust             skip the faithfulness figures (comprehensiveness / sufficiency vs random, agreement)
   --list-methods         list methods and exit
   --list-models          list bundled and downloaded models and exit
@@ -94,7 +98,7 @@ Options:
 `;
 
 export function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { methods: ['auto'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {}, trust: true, attentionDetail: false };
+  const o: CliOptions = { methods: ['auto'], target: { kind: 'next-token' }, granularity: 'token', json: false, top: 5, truncate: false, params: {}, trust: true, selfRate: false, attentionDetail: false };
   const positional: string[] = [];
   const targets: TargetSpec[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -206,6 +210,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--color': case '--colour': o.color = true; break;
       case '--no-color': case '--no-colour': o.color = false; break;
       case '--no-trust': o.trust = false; break;
+      case '--self-rate': o.selfRate = true; break;
       case '--seed-variants': o.variation = { kind: 'seed-variants', models: value().split(',').map((x) => x.trim()).filter(Boolean) }; break;
       case '--method-seeds': { const n = int(2); o.variation = { kind: 'method-seeds', seeds: Array.from({ length: n }, (_, i) => i) }; break; }
       case '--baselines': {

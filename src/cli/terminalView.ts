@@ -6,7 +6,7 @@
 import { completenessNote } from '../core/completenessNote';
 import { aggregateScores, type Group } from '../core/aggregation';
 import { viewGroups } from '../core/viewUnits';
-import { trustLines, variationLines } from '../core/trust/trustText';
+import { selfRatingLines, trustLines, variationLines } from '../core/trust/trustText';
 import { maxAbsOf, SCALE_ENDS } from '../core/colourScale';
 import type { Granularity } from '../core/request';
 import { editLine } from '../core/counterfactualText';
@@ -53,6 +53,7 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
   }
   if (result.trust) out.push(...trustLines(result.trust));
   out.push(...variationLines(result));
+  out.push(...selfRatingLines(result));
   const cf = result.counterfactuals;
   if (cf) {
     out.push('');

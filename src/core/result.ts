@@ -6,6 +6,7 @@ import type { ExplainRequest, MethodParams, TargetSpec } from './request';
 import type { ModelKind } from './modelRunner';
 import type { TrustReport } from './trust/trustReport';
 import type { VariationReport } from './trust/variation';
+import type { SelfRatingReport } from './trust/askModel';
 
 export const RESULT_SCHEMA = 'promptscope.attribution';
 export const RESULT_VERSION = 1;
@@ -150,6 +151,8 @@ export interface AttributionResult {
   variation?: VariationReport;
   /** Verified counterfactual edits, when the counterfactuals method ran (versioned on its own). */
   counterfactuals?: CounterfactualEdits;
+  /** The model's own ratings of its input words and their rank correlation with the attribution, when asked. */
+  selfRating?: SelfRatingReport;
 }
 
 /** Throws a clear error when a JSON value is not a result this version understands. */

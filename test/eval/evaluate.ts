@@ -3,7 +3,7 @@
  * (top-1 / top-3 token overlaps the known cause) on held-out prompts the model answers correctly, AOPC
  * comprehensiveness / sufficiency and Soft-NC / Soft-NS against random orders (src/core/trust), SNR over
  * the bundled seed variants when there are any, passes and time. Prints the table and writes it into the
- * README between the eval markers. PROMPTSCOPE_EVAL_PROMPTS caps the prompts per model (default 40).
+ * README between the eval markers. PROMPTSCOPE_EVAL_PROMPTS caps the prompts per model (default 40; the table in the README uses the default).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -37,7 +37,7 @@ interface Tally {
   prompts: number; top1: number; top3: number;
   compr: number; suff: number; rCompr: number; rSuff: number;
   nc: number[]; ns: number[]; rNc: number[]; rNs: number[];
-  passes: number; ms: number[]; snr: number[];
+  passes: number; ms: number[]; snr: number[]; seedSnr: number[];
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN; };
@@ -53,14 +53,14 @@ function correct(r: AttributionResult, ex: Example): boolean {
 
 export interface EvalRow { model: string; method: string; t: Tally; chance1: number; chance3: number }
 
-export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PROMPTS) || 40, snrPrompts = 10): Promise<EvalRow[]> {
+export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PROMPTS) || 40, snrPrompts = 6): Promise<EvalRow[]> {
   const out: EvalRow[] = [];
   for (const model of ['promptscope-tiny-lm', 'promptscope-tiny-sentiment']) {
     const m = await loadModel(model);
     await ensureGradients(m).catch(() => undefined);
     if (m.folder.kind === 'causal-lm') await ensureAttention(m).catch(() => undefined);
     const names = methodsFor(m);
-    const tallies = new Map<string, Tally>(names.map((n) => [n, { prompts: 0, top1: 0, top3: 0, compr: 0, suff: 0, rCompr: 0, rSuff: 0, nc: [], ns: [], rNc: [], rNs: [], passes: 0, ms: [], snr: [] }]));
+    const tallies = new Map<string, Tally>(names.map((n) => [n, { prompts: 0, top1: 0, top3: 0, compr: 0, suff: 0, rCompr: 0, rSuff: 0, nc: [], ns: [], rNc: [], rNs: [], passes: 0, ms: [], snr: [], seedSnr: [] }]));
     const variants = seedVariantFolders(m.folder.dir);
     let chance1 = 0, chance3 = 0, used = 0;
     const target = m.folder.kind === 'sequence-classifier' ? { kind: 'class' as const } : { kind: 'next-token' as const };
@@ -73,6 +73,10 @@ export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PRO
       used++;
       let r = await explain({ text: ex.text, methods: names, target }, m);
       if (variants.length && used <= snrPrompts) r = await addVariation(r, { kind: 'seed-variants', models: ['bundled'] }, m, (id) => loadModel(id));
+      // The stochastic methods' own randomness: the same prompt with 4 seeds.
+      const seeded = used <= snrPrompts && r.runs.some((x) => x.diagnostics.seed !== undefined)
+        ? (await addVariation(r, { kind: 'method-seeds', seeds: [0, 1, 2, 3] }, m, (id) => loadModel(id))).variation
+        : undefined;
       const visible = r.input.tokens.filter((x) => !x.special);
       const inCause = (x: { start: number; end: number }) => x.start < ex.cause.end && x.end > ex.cause.start;
       const causeCount = visible.filter(inCause).length;
@@ -104,6 +108,8 @@ export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PRO
         t.ms.push(run.diagnostics.elapsedMs);
         const snr = r.variation?.methods.find((x) => x.method === run.method)?.rows[0].snr;
         if (snr !== undefined && snr !== null) t.snr.push(snr);
+        const seedSnr = seeded?.methods.find((x) => x.method === run.method)?.rows[0].snr;
+        if (seedSnr !== undefined && seedSnr !== null) t.seedSnr.push(seedSnr);
       }
     }
     console.error(`${model}: ${used} prompts, ${names.length} methods, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -114,15 +120,16 @@ export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PRO
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '–');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
+const snrText = (x: number): string => (x >= 1000 ? x.toExponential(1) : x.toFixed(2));
 const ratio = (a: number, b: number): string => (Math.abs(b) > 1e-9 ? `${(a / b).toFixed(2)}×` : '–');
 
 export function evalTable(rows: EvalRow[]): string {
-  const header = ['model', 'method', 'prompts', 'top-1', 'top-3', 'compr. AOPC (vs random)', 'suff. AOPC (vs random)', 'Soft-NC (vs random)', 'Soft-NS (vs random)', 'SNR over seeds', 'passes / prompt', 'median ms'];
+  const header = ['model', 'method', 'prompts', 'top-1', 'top-3', 'compr. AOPC (vs random)', 'suff. AOPC (vs random)', 'Soft-NC (vs random)', 'Soft-NS (vs random)', 'SNR over training seeds', 'SNR over method seeds', 'passes / prompt', 'median ms'];
   const lines = [header, header.map(() => '---')];
   let last = '';
   for (const { model, method, t, chance1, chance3 } of rows) {
     if (model !== last) {
-      lines.push([model, `*chance*`, '', `*${pct(chance1)}*`, `*${pct(chance3)}*`, '', '', '', '', '', '', '']);
+      lines.push([model, `*chance*`, '', `*${pct(chance1)}*`, `*${pct(chance3)}*`, '', '', '', '', '', '', '', '']);
       last = model;
     }
     const n = Math.max(1, t.prompts);
@@ -130,7 +137,8 @@ export function evalTable(rows: EvalRow[]): string {
       model, method, String(t.prompts), pct(t.top1 / n), pct(t.top3 / n),
       `${f2(t.compr / n)} (${ratio(t.compr, t.rCompr)})`, `${f2(t.suff / n)} (${ratio(t.suff, t.rSuff)})`,
       t.nc.length ? `${f2(median(t.nc))} (${ratio(median(t.nc), median(t.rNc))})` : '–', t.ns.length ? `${f2(median(t.ns))} (${ratio(median(t.ns), median(t.rNs))})` : '–',
-      t.snr.length ? `${f2(median(t.snr))} (${t.snr.length})` : '–',
+      t.snr.length ? `${snrText(median(t.snr))} (${t.snr.length})` : '–',
+      t.seedSnr.length ? `${snrText(median(t.seedSnr))} (${t.seedSnr.length})` : '–',
       (t.passes / n).toFixed(0), median(t.ms).toFixed(1),
     ]);
   }
@@ -151,7 +159,7 @@ async function main(): Promise<void> {
   const rows = await runEval();
   const table = evalTable(rows);
   const seconds = ((Date.now() - t0) / 1000).toFixed(0);
-  const note = `Measured by \`npm run eval\` (${rows.length} model × method pairs, ${seconds} s). Cause: the held-out prompt's known cause span; top-k: one of the method's k highest-scored tokens (by |score| for unsigned methods) overlaps it. AOPC over k = 10 %…100 % of the tokens removed (comprehensiveness, higher is better) or kept (sufficiency, lower is better); ratios are to the mean of 4 seeded random orders on the same prompts (AOPC: means over prompts; Soft-NC / Soft-NS: medians, since normalising by a nearly unchanged fully-masked output makes single prompts explode; higher is better for both). SNR: median over prompts, across the model and its bundled seed variants.`;
+  const note = `Measured by \`npm run eval\` (${rows.length} model × method pairs, ${seconds} s). Cause: the held-out prompt's known cause span; top-k: one of the method's k highest-scored tokens (by |score| for unsigned methods) overlaps it. AOPC over k = 10 %…100 % of the tokens removed (comprehensiveness, higher is better) or kept (sufficiency, lower is better); ratios are to the mean of 4 seeded random orders on the same prompts (AOPC: means over prompts; Soft-NC / Soft-NS: medians, since normalising by a nearly unchanged fully-masked output makes single prompts explode; higher is better for both). SNR (signal / noise, see above): median over the first 6 prompts (their count in brackets), across the model and its bundled seed variants, or across 4 seeds of a stochastic method; – where there is no such variation.`;
   console.log('\n' + table + '\n\n' + note);
   if (!process.argv.includes('--no-readme')) console.error(writeReadme(table, note) ? 'README.md updated.' : 'README.md has no eval markers; table not written.');
 }

@@ -92,3 +92,20 @@ export function unstableSignTokens(result: AttributionResult, method: string, ro
   if (!r) return [];
   return result.input.tokens.filter((t) => !t.special && t.end > t.start && r.stableSign[t.index] === false).map((t) => t.index);
 }
+
+/** Terminal lines for result.selfRating: the ratings beside the attribution, or why the reply was not usable. */
+export function selfRatingLines(result: AttributionResult): string[] {
+  const s = result.selfRating;
+  if (!s) return [];
+  const out = ['', 'The model rating its own input (−1…1), beside the attribution:'];
+  if (!s.parse.ok) {
+    out.push(`  Could not read the model's ratings: ${s.parse.reason}`);
+    out.push('  (Small models without instruction tuning rarely keep the reply format.)');
+    return out;
+  }
+  const ratings = s.parse.value.ratings;
+  out.push(`  ${s.words.map((w, i) => `${JSON.stringify(w)} ${ratings[i] === null ? '—' : ratings[i]!.toFixed(2)}`).join('  ')}`);
+  if (s.parse.value.answer) out.push(`  answer: ${JSON.stringify(s.parse.value.answer)}`);
+  if (s.vsAttribution) out.push(`  Spearman ρ with ${s.vsAttribution.method}: ${s.vsAttribution.rho === null ? '— (too few rated words)' : s.vsAttribution.rho.toFixed(2)} over ${s.vsAttribution.words} words`);
+  return out;
+}
