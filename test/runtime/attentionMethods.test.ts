@@ -45,6 +45,20 @@ describe('attention methods on the bundled LM', function () {
     await again.session.release();
   });
 
+  it('the cache key follows the model file\'s path, size and modification time, without reading the weights', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-key-'));
+    const f = path.join(dir, 'model.onnx');
+    fs.copyFileSync(bundled('promptscope-tiny-lm')!.onnx, f);
+    const k1 = attentionCacheKey(f);
+    assert.strictEqual(attentionCacheKey(f), k1);
+    fs.utimesSync(f, new Date(), new Date(Date.now() + 5000));
+    const k2 = attentionCacheKey(f);
+    assert.notStrictEqual(k2, k1, 'a newer file gets a new entry');
+    fs.writeFileSync(`${f}.data`, 'x');
+    assert.notStrictEqual(attentionCacheKey(f), k2, 'an external data file is part of the key');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('attention probabilities through the backend equal PyTorch\'s (≤ 1e-5)', async () => {
     let worst = 0;
     for (const item of ref.items) {
