@@ -47,7 +47,7 @@ describe('panel attention view in Chromium', function () {
     const S = d.probs[2][1].length;
     const drawn = await p.page.$eval('.attention-matrix', (c, S) => {
       const canvas = c as HTMLCanvasElement;
-      const cell = canvas.width / S;
+      const cell = canvas.width / S; // one pixel per (query, key), scaled up by CSS
       const ctx = canvas.getContext('2d')!;
       const out: number[][] = [];
       for (let q = 0; q < S; q++) {
@@ -57,7 +57,9 @@ describe('panel attention view in Chromium', function () {
       return out;
     }, S);
     for (let q = 0; q < S; q++) for (let k = 0; k < S; k++) assert.ok(Math.abs(drawn[q][k] - d.probs[2][1][q][k]) < 0.01, `cell ${q},${k}: ${drawn[q][k]} vs ${d.probs[2][1][q][k]}`);
-    // AtMan has no attention detail: its view has no attention section.
+    // The position predicting the first target is outlined.
+    const mark = await p.page.$eval('.attention-query', (e) => (e as HTMLElement).offsetTop / (e as HTMLElement).offsetHeight);
+    assert.equal(mark, d.rowQueries[0]);
     await p.page.screenshot({ path: path.join(OUTPUT, 'panel-attention-dark.png'), fullPage: true });
     assert.deepEqual(p.problems, []);
     assert.deepEqual(await cspViolations(p.page), []);

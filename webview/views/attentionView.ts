@@ -25,24 +25,25 @@ function mapOf(d: AttentionDetail, p: Pick): number[][] {
   return out;
 }
 
-function draw(canvas: HTMLCanvasElement, m: number[][], cell: number, highlightRow?: number): void {
+/** One pixel per (query, key), alpha = probability; CSS scales it up to `cell` pixels per cell. */
+function draw(canvas: HTMLCanvasElement, m: number[][], cell: number): void {
   const S = m.length;
-  canvas.width = S * cell;
-  canvas.height = S * cell;
+  canvas.width = S;
+  canvas.height = S;
+  canvas.style.width = `${S * cell}px`;
+  canvas.style.height = `${S * cell}px`;
   const ctx = canvas.getContext('2d');
-  if (!ctx) return;
+  if (!ctx || S === 0) return;
+  const img = ctx.createImageData(S, S);
   const { r, g, b } = SCALE_ENDS.pos;
   for (let q = 0; q < S; q++) for (let k = 0; k < S; k++) {
-    const v = m[q][k];
-    if (!(v > 0)) continue;
-    ctx.fillStyle = `rgba(${r},${g},${b},${Math.min(1, v).toFixed(3)})`;
-    ctx.fillRect(k * cell, q * cell, cell, cell);
+    const o = (q * S + k) * 4;
+    img.data[o] = r;
+    img.data[o + 1] = g;
+    img.data[o + 2] = b;
+    img.data[o + 3] = Math.round(Math.min(1, Math.max(0, m[q][k])) * 255);
   }
-  if (highlightRow !== undefined && highlightRow >= 0 && highlightRow < S) {
-    ctx.strokeStyle = 'rgba(128,128,128,0.9)';
-    ctx.lineWidth = 1;
-    ctx.strokeRect(0.5, highlightRow * cell + 0.5, S * cell - 1, cell - 1);
-  }
+  ctx.putImageData(img, 0, 0);
 }
 
 const pickName = (p: Pick): string =>
@@ -74,7 +75,7 @@ export function renderAttention(result: AttributionResult, run: MethodRun, row: 
   const tile = (p: Pick): HTMLElement => {
     const c = h('canvas', { class: 'attention-tile' });
     const m = mapOf(d, p);
-    draw(c, m, Math.max(1, Math.floor(48 / m.length)) || 1);
+    draw(c, m, 48 / m.length);
     const selected = p.layer === pick.layer && p.head === pick.head;
     const el = clickable(h('span', { class: 'tile' + (selected ? ' selected' : ''), title: pickName(p) }, c), () => select(p), pickName(p));
     el.dataset.layer = String(p.layer);
@@ -93,7 +94,13 @@ export function renderAttention(result: AttributionResult, run: MethodRun, row: 
   const S = m.length;
   const cell = Math.max(3, Math.min(18, Math.floor(480 / S)));
   const big = h('canvas', { class: 'attention-matrix', attrs: { 'aria-label': `Attention matrix, ${pickName(pick)}` } });
-  draw(big, m, cell, query);
+  draw(big, m, cell);
+  // The row of the position predicting the selected target, outlined over the canvas.
+  const mark = h('span', { class: 'attention-query' });
+  mark.style.top = `${query * cell}px`;
+  mark.style.height = `${cell}px`;
+  mark.style.width = `${S * cell}px`;
+  const canvasBox = h('div', { class: 'attention-canvas' }, big, query >= 0 && query < S ? mark : undefined);
   const readout = h('div', { class: 'attention-readout muted', id: 'attention-readout' }, `Rows: the position reading (query); columns: the token read (key). Outlined: the position predicting the selected target.`);
   big.addEventListener('mousemove', (e) => {
     const rect = big.getBoundingClientRect();
@@ -106,9 +113,9 @@ export function renderAttention(result: AttributionResult, run: MethodRun, row: 
   matrix.style.setProperty('--cell', `${cell}px`);
   if (cell >= 10) {
     const label = (t: string, i: number) => h('span', { class: i === query ? 'selected' : undefined, title: `${JSON.stringify(t)} (${i})` }, visible(t));
-    matrix.append(h('span', {}), h('div', { class: 'attention-cols' }, ...labels.map(label)), h('div', { class: 'attention-rows' }, ...labels.map(label)), big);
+    matrix.append(h('span', {}), h('div', { class: 'attention-cols' }, ...labels.map(label)), h('div', { class: 'attention-rows' }, ...labels.map(label)), canvasBox);
   } else {
-    matrix.append(big);
+    matrix.append(canvasBox);
   }
   return h('div', { class: 'attention-view', id: 'attention-view' },
     h('p', { class: 'hint muted' }, 'Attention shows where the model looks, not what changes its answer. Click a map to inspect it.'),
