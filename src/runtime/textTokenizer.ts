@@ -49,7 +49,8 @@ export class TextTokenizer implements PromptTokenizer {
     }
     const inner = (hf as unknown as { _tokenizer: InnerTokenizer })._tokenizer;
     const special = new Map<number, string>();
-    for (const [id, tok] of inner.get_added_tokens_decoder()) special.set(id, tok.content);
+    // Only special added tokens are zero-width markers; others (Gemma's runs of spaces, say) are text.
+    for (const [id, tok] of inner.get_added_tokens_decoder()) if (tok.special) special.set(id, tok.content);
     const shape: TokenizerShape = {
       family: familyOf(json),
       tokenString: (id) => inner.id_to_token(id) ?? '',
