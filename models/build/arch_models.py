@@ -29,7 +29,7 @@ from gpt2 import OnnxDecoderWrapper  # noqa: E402
 import onnx_util  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FORMAT = 1  # bump when the exported models change
+FORMAT = 2  # bump when the exported models change
 
 
 def tokenizer_dir(name):
@@ -83,8 +83,9 @@ class Attention(nn.Module):
             k = torch.cat([pk, k], dim=2)
             v = torch.cat([pv, v], dim=2)
         rep = self.h // self.kv
-        kr = k.repeat_interleave(rep, dim=1)
-        vr = v.repeat_interleave(rep, dim=1)
+        # expand + reshape (not repeat_interleave, which torch 1.13 exports with the trace's fixed lengths)
+        kr = k.unsqueeze(2).expand(b, self.kv, rep, k.size(2), self.hd).reshape(b, self.h, k.size(2), self.hd)
+        vr = v.unsqueeze(2).expand(b, self.kv, rep, v.size(2), self.hd).reshape(b, self.h, v.size(2), self.hd)
         scores = torch.matmul(q, kr.transpose(-1, -2)) / math.sqrt(self.hd)
         scores = torch.where(allowed, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))
         y = torch.matmul(torch.softmax(scores, dim=-1), vr)
@@ -180,6 +181,10 @@ MODELS = {
     "phi3-tiny": dict(arch="phi3", tokenizer="llama2", seed=33, heads=4, kv=4),
     "gemma-tiny": dict(arch="gemma", tokenizer="gemma3", seed=34, heads=4, kv=1),
 }
+PHI3_TEMPLATE = ("{% for message in messages %}{% if message['role'] == 'system' %}{{ '<|system|>\n' + message['content'] + '<|end|>\n' }}"
+                 "{% elif message['role'] == 'user' %}{{ '<|user|>\n' + message['content'] + '<|end|>\n' }}"
+                 "{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\n' + message['content'] + '<|end|>\n' }}{% endif %}{% endfor %}"
+                 "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}")
 ARCHITECTURES = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma": "GemmaForCausalLM"}
 
 
@@ -229,8 +234,12 @@ def build(name, spec, out):
               "bos_token_id": special("bos_token"), "eos_token_id": special("eos_token"), "pad_token_id": special("pad_token")}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(os.path.join(tok, f), os.path.join(out, f))
+    shutil.copy(os.path.join(tok, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    if "chat_template" not in tok_cfg and spec["arch"] == "phi3":
+        # The Mistral / Llama 2 package ships no template; Phi-3 models use this role-marker format.
+        tok_cfg["chat_template"] = PHI3_TEMPLATE
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+        json.dump(tok_cfg, f, indent=2, ensure_ascii=False)
     export(model, os.path.join(out, "onnx", "model.onnx"), c)
 
 
