@@ -42,9 +42,15 @@ async function command(page, label) {
   }
 }
 
-/** Opens a workspace file with Quick Open (the side bar may be closed). */
+/** Shows a workspace file: its tab when it has one, else through Quick Open (the side bar may be closed). */
 export async function openFile(page, name) {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const tab = page.locator('.tab', { hasText: name }).first();
+  if (await tab.count()) {
+    await tab.click();
+    await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+    return;
+  }
   const input = page.locator('.quick-input-widget input');
   for (let attempt = 1; ; attempt++) {
     await page.locator('.part.editor').click({ position: { x: 200, y: 300 } }); // focus the workbench

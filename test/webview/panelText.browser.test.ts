@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { AttributionResult, ResultToken } from '../../src/core/result';
 import { TextTokenizer } from '../../src/runtime/textTokenizer';
-import { buildWebview, launchChromium, openPanel, waitForPosted, type PanelPage } from './panelHarness';
+import { buildWebview, launchChromium, openPanel, OUTPUT, waitForPosted, type PanelPage } from './panelHarness';
 import { sampleResult } from './sampleResult';
 
 const MODELS = path.resolve(__dirname, '../../models');
@@ -94,5 +94,48 @@ describe('panel text and scale in Chromium', function () {
     const p = await show(await resultFor('promptscope-tiny-lm', 'Hello'), 'file:///work/my%20prompts/capital.txt');
     assert.equal(await p.page.textContent('#document-name'), 'capital.txt');
     assert.equal(await p.page.getAttribute('#document-name', 'title'), 'file:///work/my%20prompts/capital.txt');
+  });
+});
+
+describe('panel shaping in Chromium', function () {
+  let browser: Browser;
+  before(async function () {
+    await buildWebview();
+    browser = await launchChromium();
+  });
+  after(async function () {
+    await browser?.close();
+  });
+
+  it('the chips of an Arabic word touch, so the browser shapes the word across them: it is as wide as the word drawn whole', async function () {
+    const text = 'عاصمة فرنسا هي';
+    const result = await resultFor('promptscope-tiny-lm', text);
+    const p = await openPanel(browser, {});
+    await p.send({ type: 'snapshot', snapshot: { documentUri: 'file:///w/rtl.txt', offset: 0, result } });
+    await waitForPosted(p.page, 'rendered');
+    const [split, whole] = await p.page.$eval('#prompt-section .heatmap', (heatmap, word) => {
+      const chips = [...heatmap.querySelectorAll('.chip')].filter((c) => word.includes((c.textContent ?? '').trim()) && (c.textContent ?? '').trim());
+      const first = chips.filter((c) => (c.textContent ?? '').trim() && word.startsWith((c.textContent ?? '').trim()))[0];
+      // The chips from the word's first piece up to its end.
+      const run: Element[] = [];
+      let text = '';
+      for (let c: Element | null = first; c && text.length < word.length; c = c.nextElementSibling) {
+        run.push(c);
+        text += (c.textContent ?? '').trim();
+      }
+      const rects = run.map((e) => e.getBoundingClientRect());
+      const width = Math.max(...rects.map((x) => x.right)) - Math.min(...rects.map((x) => x.left));
+      const ref = document.createElement('span');
+      ref.textContent = word;
+      heatmap.appendChild(ref);
+      const w = ref.getBoundingClientRect().width;
+      ref.remove();
+      return [{ width, pieces: run.length, text, detail: run.map((e) => [e.textContent, getComputedStyle(e).marginRight, e.getBoundingClientRect().left.toFixed(1), e.getBoundingClientRect().right.toFixed(1)]) }, w] as const;
+    }, 'عاصمة');
+    await (await p.page.$('#prompt-section .heatmap'))!.screenshot({ path: path.join(OUTPUT, 'panel-rtl-heatmap.png') });
+    assert.ok(split.pieces > 1, `the word is split over chips: ${JSON.stringify(split)}`);
+    assert.equal(split.text, 'عاصمة');
+    assert.ok(Math.abs(split.width - whole) < 1, `split word ${split.width.toFixed(1)} px vs the word ${whole.toFixed(1)} px: ${JSON.stringify(split.detail)}`);
+    assert.deepEqual(p.problems, []);
   });
 });

@@ -1,6 +1,7 @@
 /** The prompt as token chips tinted by score; clicking a chip reveals its text in the editor. */
 import { scoreRgba } from '../../src/core/colourScale';
 import { clickable, formatPercent, formatScore, h } from '../dom';
+import { boundaryInsideShapedWord } from '../../src/core/tintRanges';
 import { appendTokenText } from '../tokenText';
 import type { ViewModel } from '../viewModel';
 
@@ -29,6 +30,11 @@ export function renderHeatmap(vm: ViewModel, onReveal: (group: number) => void):
     chip.dataset.start = String(g.start);
     chip.dataset.end = String(g.end);
     appendTokenText(chip, g.text);
+    // Inside a word of a joining or right-to-left script the chips touch (no margin), so that the browser
+    // still shapes the word across them and its letters keep their joined forms.
+    const next = vm.groups[i + 1];
+    if (next && boundaryInsideShapedWord(vm.result.input.text, g.end, next.start)) chip.dataset.joins = 'next';
+    if (i > 0 && boundaryInsideShapedWord(vm.result.input.text, vm.groups[i - 1].end, g.start)) chip.dataset.joined = 'prev';
     tint(chip, vm.scores[i], vm.maxAbs);
     clickable(chip, () => onReveal(i), `${g.text}, score ${formatScore(vm.scores[i])}`);
     prompt.appendChild(chip);
