@@ -7,7 +7,7 @@
  */
 import { Node } from './graph';
 import { GradContext } from './gradContext';
-import type { VjpRule } from './vjpRules';
+import type { VjpRule } from './vjpRule';
 
 function normAxes(c: GradContext, n: Node): number[] {
   const axis = n.attrs.axis?.kind === 'int' ? n.attrs.axis.value : -1;

@@ -8,8 +8,9 @@ import { Node, I, Is } from './graph';
 import { GradContext } from './gradContext';
 import { DataType, isFloatType } from './tensorData';
 import { NORMALIZATION_RULES } from './normalizationRules';
+import type { VjpRule } from './vjpRule';
 
-export type VjpRule = (c: GradContext, n: Node, gy: (string | undefined)[], needs: boolean[]) => (string | undefined)[];
+export type { VjpRule } from './vjpRule';
 
 const attrInt = (n: Node, k: string, d: number): number => (n.attrs[k]?.kind === 'int' ? (n.attrs[k].value as number) : d);
 const attrInts = (n: Node, k: string): number[] | undefined => (n.attrs[k]?.kind === 'ints' ? (n.attrs[k].value as number[]) : undefined);
