@@ -92,6 +92,8 @@ export async function startCodeServer({
   quiet = true,
   env = {},
   extraArgs = [],
+  // Workspace trust stays off unless a test needs Restricted Mode (an untrusted folder).
+  workspaceTrust = false,
 } = {}) {
   const main = ensureCodeServer({ quiet });
   port ??= await freePort();
@@ -106,7 +108,7 @@ export async function startCodeServer({
     'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir',
     userDataDir,

@@ -97,7 +97,7 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const out = path.join(root, `${pkg.name}-${target}-${pkg.version}.vsix`);
 run(
   process.execPath,
-  [vsce, 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--target', target, '--out', out],
+  [vsce, 'package', '--no-dependencies', '--target', target, '--out', out],
   stage,
 );
 const size = statSync(out).size;

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Granularity, TargetSpec } from '../core/request';
 import type { VariationSource } from '../core/trust/variation';
+import { settingValue } from './restrictedMode';
 
 import type { ColourScaleMode, RowScaleMode } from './tintModel';
 export type { ColourScaleMode, RowScaleMode };
@@ -39,7 +40,7 @@ export const SECTION = 'promptscope';
 export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
   return {
-    model: c.get<string>('model', '').trim(),
+    model: settingValue(c, 'model', '').trim(),
     modelVariant: c.get<string>('modelVariant', 'auto').trim() || 'auto',
     method: c.get<string>('method', 'auto').trim() || 'auto',
     target: c.get<DefaultTarget>('target', 'next-token'),
@@ -52,9 +53,9 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     maxTokens: clampInt(c.get<number>('maxTokens', 512), 1, 1_000_000),
     maxTokensPerBatch: clampInt(c.get<number>('maxTokensPerBatch', 8192), 64, 10_000_000),
     trust: c.get<boolean>('trust', true) !== false,
-    hubEndpoint: c.get<string>('hubEndpoint', '').trim(),
+    hubEndpoint: settingValue(c, 'hubEndpoint', '').trim(),
     executionProvider: c.get<string>('executionProvider', 'auto'),
-    seedVariants: (c.get<unknown[]>('seedVariants', []) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== ''),
+    seedVariants: (settingValue<unknown[]>(c, 'seedVariants', []) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== ''),
     methodSeeds: clampInt(c.get<number>('methodSeeds', 0), 0, 64),
   };
 }

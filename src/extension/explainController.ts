@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { ExplainRequest, MethodParams, TargetSpec } from '../core/request';
 import type { AttributionResult } from '../core/result';
 import { defaultTargetSpec, readConfig, variationFromConfig } from './config';
+import { restrictedModeNotice } from './restrictedMode';
 import { EngineCallError, type EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
 import { promptTextFor } from './promptText';
@@ -92,6 +93,8 @@ export class ExplainController extends Disposable {
     }
 
     const cfg = readConfig(doc.uri);
+    const restricted = await restrictedModeNotice(cfg.model);
+    if (restricted) void this.inform('info', restricted);
     const request: ExplainRequest = {
       text: prompt.text,
       model: options.model ?? (cfg.model || undefined),

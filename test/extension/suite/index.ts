@@ -48,6 +48,7 @@ export function run(): Promise<void> {
   require('./editorFixes.test');
   require('./hub.test');
   require('./counterfactuals.test');
+  require('./restrictedMode.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
