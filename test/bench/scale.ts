@@ -27,7 +27,7 @@ const list = (env: string | undefined, dflt: string[]): string[] => (env ? env.s
 
 interface ChildOut {
   loadMs: number; forwardLoadMs?: number; computeMs?: number; peakMb: number; wallMs: number;
-  inputIds?: number[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
+  inputIds?: number[]; special?: boolean[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
   diagnostics?: { relativeCompletenessGap?: number[]; backwardPasses: number; forwardPasses: number };
 }
 
@@ -92,14 +92,21 @@ export async function runScaleBench(): Promise<void> {
       const plain = [0, 1, 2].map(() => child(['plain', dir], cacheHome)).sort((a, b) => a.loadMs - b.loadMs)[1];
       const cold = child(['explain', dir, 'gradient-x-input', '32', '1'], cacheHome);
       const cacheMb = dirBytes(path.join(cacheHome, 'promptscope')) / 1e6;
+      console.log(`  ${name}: plain create ${s1(plain.loadMs)} s ${plain.peakMb.toFixed(0)} MB; cold gradient load ${s1(cold.loadMs)} s; cache ${cacheMb.toFixed(1)} MB`);
       notes.push(`${name}: ${(weights / 1e6).toFixed(0)} MB of weights; bare InferenceSession.create ${s1(plain.loadMs)} s, ${plain.peakMb.toFixed(0)} MB; first gradient load with an empty cache ${s1(cold.loadMs)} s (forward part ${s1(cold.forwardLoadMs)} s); cache ${cacheMb.toFixed(1)} MB (${((100 * cacheMb * 1e6) / weights).toFixed(1)} % of the model).`);
       const outs: { method: string; length: number; out: ChildOut }[] = [];
       for (const method of methods) {
-        for (const length of lengths) outs.push({ method, length, out: child(['explain', dir, method, String(length), length <= 32 ? '3' : '2'], cacheHome) });
+        for (const length of lengths) {
+          const out = child(['explain', dir, method, String(length), length <= 32 ? '3' : '2'], cacheHome);
+          outs.push({ method, length, out });
+          // Each row as soon as it is measured, so a long run that is stopped keeps what it has.
+          console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s, whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB`);
+        }
       }
-      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: (out.diagnostics as { steps?: number } | undefined)?.steps ?? out.params?.steps }));
+      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: (out.diagnostics as { steps?: number } | undefined)?.steps ?? out.params?.steps }));
       const torch = torchReference(dir, cases);
       if (typeof torch === 'string') notes.push(torch);
+      else torch.forEach((t, i) => console.log(`  ${name} ${outs[i].method} ${outs[i].length}: torch ${s1(t.ms)} s`));
       outs.forEach(({ method, length, out }, i) => {
         const t = typeof torch === 'string' ? undefined : torch[i];
         const diff = t && out.scores ? Math.max(...out.scores.map((v, k) => Math.abs(v - t.scores[k]))) / Math.max(1e-12, ...t.scores.map(Math.abs)) : NaN;
@@ -113,7 +120,7 @@ export async function runScaleBench(): Promise<void> {
   }
   printTable('Scale models (ratios measured side by side in this run)', header, rows);
   for (const n of notes) console.log(n);
-  console.log('whole = one child process: node + tsx start, load, method. IG: PyTorch runs only the final quadrature rule of an adaptive run.');
+  console.log('whole = one child process: node + tsx start, load, method (trust figures off, as --no-trust). IG: PyTorch runs only the final quadrature rule of an adaptive run.');
 }
 
 if (require.main === module) runScaleBench().catch((e) => { console.error(e); process.exit(1); });

@@ -3,7 +3,7 @@
 Loads a scale model's weights (weights.pt, written by models/build/scale_models.py) into the plain PyTorch modules
 of models/build and computes, as a careful user would (batched, no_grad where no gradient is needed, threads =
 cores), the same attributions Promptscope computes for each case in --cases (a JSON file):
-  occlusion            leave-one-out by deletion: log p(target | prompt) − log p(target | prompt without token i),
+  occlusion            leave-one-out by deletion (special tokens stay): log p(target | prompt) − log p(target | prompt without token i),
                        all n deletions in one batch; only the last row of logits goes through the head
   gradient-x-input     Σ_h ∂ log p(target)/∂e_{i,h} · e_{i,h}
   integrated-gradients (e − e')·Σ_k w_k ∇f(e' + α_k (e − e')) with the case's rule and node count and the mean
@@ -52,14 +52,19 @@ def last_logprob(m, table, ids, emb, target):
     return torch.log_softmax(row, -1)[:, target]
 
 
-def occlusion(m, table, ids, target):
+def occlusion(m, table, ids, target, special):
+    """Special tokens (the start token) stay, as in Promptscope: their score is 0."""
     n = len(ids)
+    idx = [i for i in range(n) if not special[i]]
     with torch.no_grad():
         full = torch.tensor([ids])
         base = last_logprob(m, table, full, table[full], target)[0]
-        cut = torch.tensor([[t for j, t in enumerate(ids) if j != i] for i in range(n)])
+        cut = torch.tensor([[t for j, t in enumerate(ids) if j != i] for i in idx])
         occluded = last_logprob(m, table, cut, table[cut], target)
-    return (base - occluded).tolist(), float(base)
+    scores = [0.0] * n
+    for k, i in enumerate(idx):
+        scores[i] = float(base - occluded[k])
+    return scores, float(base)
 
 
 def gradient_x_input(m, table, ids, target):
@@ -109,7 +114,7 @@ def main():
     for case in json.load(open(args.cases)):
         ids, target, method = case["inputIds"], case["target"], case["method"]
         if method == "occlusion":
-            run = lambda: occlusion(m, table, ids, target)  # noqa: E731
+            run = lambda: occlusion(m, table, ids, target, case.get("special") or [False] * len(ids))  # noqa: E731
         elif method == "gradient-x-input":
             run = lambda: gradient_x_input(m, table, ids, target)  # noqa: E731
         elif method == "integrated-gradients":
