@@ -3,8 +3,8 @@
  *   - gradients: the augmented graph dequantises every weight to fp32 anyway, so its cost is the same for all
  *     variants, and the most precise one gives the most faithful gradients: fp32, then fp16, then the
  *     quantised ones;
- *   - forward passes (occlusion…): fp32 is exact and, on CPU, the fastest for models that fit in memory;
- *     when it would take more than half the free memory, the smallest well-supported variant that fits.
+ *   - forward passes (occlusion…): fp32, whose numbers are the model's own, when it fits in memory; when it
+ *     would take more than half the free memory, the best-supported smaller variant that fits.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -74,7 +74,7 @@ export function pickVariant(
   }
   const fp32 = byName('fp32');
   const budget = freeMemory / 2;
-  if (fp32 && sizeOfFile(fp32) <= budget) return pick(fp32, 'full precision, and on CPU the fastest variant that fits in memory');
+  if (fp32 && sizeOfFile(fp32) <= budget) return pick(fp32, 'full precision (exact), and it fits in memory');
   const candidates = FORWARD_FALLBACK.map(byName).filter((x): x is VariantFile => !!x);
   const fits = candidates.find((f) => sizeOfFile(f) <= budget) ?? [...candidates].sort((a, b) => sizeOfFile(a) - sizeOfFile(b))[0] ?? fp32!;
   const why = fp32 ? `fp32 (${gb(sizeOfFile(fp32))}) would take more than half the free memory (${gb(freeMemory)})` : 'no fp32 variant';
