@@ -17,11 +17,14 @@ import { askModelToRate, compareWithResult } from '../core/trust/askModel';
 import { resolveAutoMethods } from '../runtime/autoMethod';
 import { AUTO_METHOD } from '../core/methods/defaultMethod';
 import { parseArgs, USAGE, UsageError } from './args';
+import { runBatch } from './batch';
+import { BATCH_USAGE, parseBatchArgs } from './batchArgs';
 import { checkWritable, writeExport } from './exportPaths';
 import { ignoredOptionWarnings, spacedTargetWarning } from './inputWarnings';
 import { renderResult } from './terminalView';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'batch') return batchMain(argv.slice(1));
   if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help' || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
     return argv.length === 0 ? 2 : 0;
@@ -35,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...rest] = argv;
-  if (command !== 'explain') throw new UsageError(`Unknown command "${command}". Run promptscope explain --help.`);
+  if (command !== 'explain') throw new UsageError(`Unknown command "${command}": use promptscope explain or promptscope batch (--help for their options).`);
   const opts = parseArgs(rest);
   const text = opts.file !== undefined ? readFile(opts.file) : opts.text ?? (process.stdin.isTTY ? '' : fs.readFileSync(0, 'utf8'));
   for (const m of opts.methods) if (m !== AUTO_METHOD && !METHODS.some((x) => x.name === m)) throw new EngineError('unknown-method', `Unknown method "${m}". Available methods: ${METHODS.map((x) => x.name).join(', ')}.`);
@@ -96,6 +99,17 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return 0;
+}
+
+async function batchMain(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(BATCH_USAGE);
+    return 0;
+  }
+  const opts = parseBatchArgs(argv);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return runBatch(opts, controller.signal);
 }
 
 /** A hub download reports on stderr: one line rewritten in a terminal, one line per file otherwise. */
