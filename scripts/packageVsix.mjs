@@ -1,5 +1,6 @@
 // `npm run package`: builds a VSIX for one platform (default: this machine's, e.g. linux-x64).
-// Other platforms: `npm run package -- --target darwin-arm64` (likewise win32-x64, linux-arm64, darwin-x64):
+// Other platforms: `npm run package -- --target darwin-arm64` (likewise win32-x64, win32-arm64, linux-arm64;
+// onnxruntime-node has no darwin-x64 binaries):
 // only that platform's onnxruntime binaries go in, and vsce marks the VSIX with the target.
 //
 // The VSIX is assembled in a staging folder (.cache/vsix-stage) so that the working tree's dist/ stays a

@@ -19,7 +19,7 @@ const ALLOWED: RegExp[] = [
   /^dist\/node_modules\/onnxruntime-(node|common)\/package\.json$/,
   /^dist\/node_modules\/onnxruntime-node\/(dist\/[\w.-]+\.js|bin\/napi-v6\/[\w-]+\/[\w-]+\/[\w.+-]+)$/,
   /^dist\/node_modules\/onnxruntime-common\/dist\/cjs\/[\w/.-]+\.(js|json)$/,
-  /^models\/[\w.-]+\/(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|vocab\.txt|onnx\/[\w.-]+\.onnx(_data)?)$/,
+  /^models\/[\w.-]+\/(seeds\/[\w.-]+\/)?(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|vocab\.txt|onnx\/[\w.-]+\.onnx(_data)?)$/,
 ];
 const FORBIDDEN = [/^src\//, /^test\//, /^scripts\//, /^models\/[^/]+\/build\//, /^models\/build\//, /screenshots\//, /^node_modules\//, /\.map$/, /^\.cache\//];
 
