@@ -109,7 +109,7 @@ describe('promptscope CLI inputs', function () {
     });
 
     it('options the chosen method does not use are warned about; used ones are not', () => {
-      const r = cli(['explain', 'The capital of France is', '--steps', '8', '--samples', '4']);
+      const r = cli(['explain', 'The capital of France is', '--method', 'occlusion', '--steps', '8', '--samples', '4']);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(r.stderr.trim().split('\n'), [
         'promptscope: warning: --steps was ignored: occlusion does not use it (see --help for the methods that do).',
