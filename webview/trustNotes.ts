@@ -6,6 +6,8 @@ const NOTES: Record<string, string> = {
     'Sliding-window occlusion removes several neighbouring tokens at once and shares the effect among them, so scores are smoothed over the window: good for phrases, blurry for single tokens.',
   'word-occlusion':
     'Word occlusion removes whole words, so sub-word pieces of one word share one score. Like token occlusion it depends on the baseline and misses interactions between words.',
+  'coarse-to-fine':
+    'Coarse-to-fine occlusion removes whole paragraphs or sentences first and refines only where the score moved most: a token inside an unrefined span shares its span\'s score (the hover names the level). Each number is an exact occlusion, so it depends on the baseline and misses interactions, like token occlusion.',
   gradient:
     'Plain gradients are unsigned here (the size of the gradient), so they say how sensitive the score is to a token, not whether the token helps or hurts. They describe an infinitesimal change, not removing the token, and are noisy.',
   'gradient-x-input':

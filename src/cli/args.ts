@@ -60,6 +60,8 @@ Options:
   --granularity G        token | word | line | sentence (default: token)
   --baseline B           occlusion baseline: delete | attention | pad | unk | mask | space
   --window W --stride S  sliding-window width and stride
+  --pass-budget N        coarse-to-fine: most occlusion passes (default: a quarter of leave-one-out's)
+  --budget SECONDS       coarse-to-fine: seconds spent refining after the coarse level (default: no limit)
   --steps N              integrated gradients steps (default 16, doubled while the gap is above 1 %); reagent maximum steps (default 100)
   --max-steps N          integrated gradients: most steps tried (default 64; = --steps: no doubling)
   --ig-baseline B        integrated gradients baseline: zero | mean | pad (default mean)
@@ -152,6 +154,14 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--window': o.params.window = int(); break;
       case '--stride': o.params.stride = int(); break;
+      case '--pass-budget': o.params.passBudget = int(); break;
+      case '--budget': {
+        const raw = value();
+        const x = Number(raw);
+        if (!(x > 0) || raw.trim() === '') throw new UsageError(`--budget needs a number of seconds above 0 (got "${raw}").`);
+        o.params.timeBudget = x;
+        break;
+      }
       case '--ep': o.executionProvider = value(); break;
       case '--steps': o.params.steps = int(); break;
       case '--max-steps': o.params.maxSteps = int(); break;

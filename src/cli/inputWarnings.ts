@@ -15,6 +15,7 @@ export const PARAM_FLAGS: Partial<Record<keyof MethodParams, string>> = {
   samples: '--samples',
   noise: '--noise',
   seed: '--seed',
+  timeBudget: '--budget',
 };
 
 const percent = (p: number): string => (p >= 0.001 ? `${(p * 100).toPrecision(3)} %` : p.toExponential(1));

@@ -125,6 +125,8 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
         ...(out.samplingError ? { samplingError: out.samplingError } : {}),
         ...(out.fitR2 ? { fitR2: out.fitR2 } : {}),
         ...(out.relativeCompletenessGap ? { relativeCompletenessGap: out.relativeCompletenessGap } : {}),
+        ...(out.spanLevels ? { spanLevels: out.spanLevels } : {}),
+        ...(out.occlusions !== undefined ? { occlusions: out.occlusions } : {}),
       },
       ...(out.attention ? { attention: out.attention } : {}),
     });

@@ -21,6 +21,7 @@ export const PANEL_METHODS: readonly string[] = [
   'occlusion',
   'sliding-window',
   'word-occlusion',
+  'coarse-to-fine',
   'gradient',
   'gradient-x-input',
   'integrated-gradients',

@@ -44,6 +44,9 @@ export interface MethodParams {
   ratio?: number;
   keepTop?: number;
   replacement?: 'uniform' | 'model';
+  /** Coarse-to-fine occlusion: most forward passes, and seconds of refinement (the coarse level always runs). */
+  passBudget?: number;
+  timeBudget?: number;
 }
 
 export interface ExplainRequest {

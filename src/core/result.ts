@@ -42,6 +42,9 @@ export interface TargetRow {
   score: number;
 }
 
+/** The unit a coarse-to-fine score was measured on. */
+export type SpanLevel = 'paragraph' | 'sentence' | 'word' | 'token';
+
 export interface MethodRun {
   method: string;
   params: MethodParams;
@@ -65,6 +68,10 @@ export interface MethodRun {
     fitR2?: number[];
     /** Integrated gradients: completenessGap ÷ |f(x) − f(baseline)| per row (above 0.01: use more steps). */
     relativeCompletenessGap?: number[];
+    /** Coarse-to-fine occlusion: per token, the level of the span whose occlusion its score shares (null: not scored). */
+    spanLevels?: (SpanLevel | null)[];
+    /** Coarse-to-fine occlusion: perturbed sequences scored (the pass budget counts these). */
+    occlusions?: number;
   };
   /** Attention methods: the probabilities behind the scores (large; exports keep them only on request). */
   attention?: AttentionDetail;

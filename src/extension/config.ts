@@ -33,6 +33,8 @@ export interface PromptscopeConfig {
   seedVariants: string[];
   /** Seeds of the stochastic methods to explain again with (< 2: off). */
   methodSeeds: number;
+  /** Coarse-to-fine occlusion: seconds of refinement (0: no time limit). */
+  timeBudget: number;
 }
 
 export const SECTION = 'promptscope';
@@ -57,6 +59,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     executionProvider: c.get<string>('executionProvider', 'auto'),
     seedVariants: (settingValue<unknown[]>(c, 'seedVariants', []) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== ''),
     methodSeeds: clampInt(c.get<number>('methodSeeds', 0), 0, 64),
+    timeBudget: clamp(c.get<number>('timeBudget', 0), 0, 86_400),
   };
 }
 

@@ -106,7 +106,7 @@ export class ExplainController extends Disposable {
       truncateFromStart: options.truncateFromStart,
       trust: cfg.trust,
       ...(variationFromConfig(cfg) ? { variation: variationFromConfig(cfg) } : {}),
-      ...(options.params ? { params: options.params } : {}),
+      ...(options.params || cfg.timeBudget > 0 ? { params: { ...(cfg.timeBudget > 0 ? { timeBudget: cfg.timeBudget } : {}), ...options.params } } : {}),
       ...(options.chat ? { chat: options.chat } : {}),
     };
 

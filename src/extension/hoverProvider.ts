@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { showMarks } from '../core/viewUnits';
 import { trustHeadline, variationHeadline } from '../core/trust/trustText';
-import { counterfactualHoverText, formatPercent, formatScore, visibleWhitespace } from './hoverText';
+import { counterfactualHoverText, formatPercent, formatScore, spanLevelText, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
 import { paintedSpan, type TintRenderer } from './tintRenderer';
@@ -49,6 +49,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       `score ${formatScore(scores[live.index])} (${run.method}) · rank ${rank[live.index]} of ${count} · ` +
         `${formatPercent(share[live.index])} of total |attribution|`,
     );
+    const level = spanLevelText(run.diagnostics.spanLevels?.[live.index]);
+    if (level) md.appendText(`\n${level}`);
     const cfg = readConfig();
     const view = this.renderer.viewFor(stored);
     const shade = view.shades[live.index];

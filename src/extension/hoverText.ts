@@ -1,6 +1,6 @@
 /** Formatting of user data (token text, targets) and numbers for hovers and the status bar. Pure. */
 import { editLine, editsOfToken } from '../core/counterfactualText';
-import type { CounterfactualEdits } from '../core/result';
+import type { CounterfactualEdits, SpanLevel } from '../core/result';
 
 /** Token text with its whitespace made visible, e.g. " Paris\n" → "·Paris⏎". */
 export function visibleWhitespace(text: string): string {
@@ -36,4 +36,12 @@ export function counterfactualHoverText(cf: CounterfactualEdits | undefined, tok
   const edits = cf ? editsOfToken(cf, token).slice(0, max) : [];
   if (!edits.length) return undefined;
   return `verified edits (light bulb applies one):\n${edits.map((e) => `• ${editLine(e)}`).join('\n')}`;
+}
+
+/** Coarse-to-fine occlusion: which span the token's score was measured on. */
+export function spanLevelText(level: SpanLevel | null | undefined): string | undefined {
+  if (level === undefined) return undefined;
+  if (level === null) return 'not scored';
+  if (level === 'token') return 'measured at token level: this token occluded alone';
+  return `measured at ${level} level: the whole ${level} occluded, its score shared evenly by its tokens (not refined within the budget)`;
 }

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every benchmark table in one run, so ratios are measured side by side. Pass section names
- * (occlusion, gradients, causes, editor, attention, perturbation) to run only some; `scale` (models at real sizes) runs only when named.
+ * (occlusion, gradients, causes, editor, attention, perturbation, long) to run only some; `scale` (models at real sizes) runs only when named.
  */
 import { runAttentionBench } from './attention';
 import { runCauseRecoveryBench } from './causeRecovery';
 import { runEditorBench } from './editor';
 import { runGradientBench } from './gradients';
+import { runLongPromptBench } from './longPrompts';
 import { runOcclusionBench } from './occlusion';
 import { runScaleBench } from './scale';
 import { runPerturbationBench } from './perturbation';
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   editor: runEditorBench,
   attention: () => runAttentionBench(),
   perturbation: () => runPerturbationBench(),
+  long: () => runLongPromptBench(),
 };
 /** Sections run only when named (they take many minutes). */
 const ON_REQUEST: Record<string, () => Promise<void>> = { scale: runScaleBench };

@@ -9,7 +9,7 @@ import { trustNoteFor } from '../../webview/trustNotes';
 const ROOT = path.resolve(__dirname, '../..');
 
 describe('method lists (perturbation methods)', function () {
-  const names = ['shapley-sampling', 'kernel-shap', 'lime', 'reagent', 'counterfactuals'];
+  const names = ['shapley-sampling', 'kernel-shap', 'lime', 'reagent', 'counterfactuals', 'coarse-to-fine'];
 
   it('are registered', function () {
     for (const n of names) assert.ok(METHODS.some((m) => m.name === n), n);

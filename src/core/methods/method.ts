@@ -1,7 +1,7 @@
 /** What every attribution method receives and returns; the registry maps names to implementations. */
 import type { ModelRunner, ProgressSink, SpecialTokenIds } from '../modelRunner';
 import type { MethodParams } from '../request';
-import type { AttentionDetail, CounterfactualEdits, MethodRun } from '../result';
+import type { AttentionDetail, CounterfactualEdits, MethodRun, SpanLevel } from '../result';
 import type { TargetPlan } from '../targets';
 import type { EncodedToken } from '../tokenizer';
 
@@ -39,6 +39,9 @@ export interface MethodOutput {
   /** Counterfactual edits, each verified by a forward pass. */
   counterfactuals?: CounterfactualEdits;
   relativeCompletenessGap?: number[];
+  /** Coarse-to-fine occlusion: the level each token's score comes from. */
+  spanLevels?: (SpanLevel | null)[];
+  occlusions?: number;
 }
 
 export interface AttributionMethod {

@@ -3,6 +3,7 @@ import { EngineError } from '../engineProtocol';
 import { atman } from './atman';
 import { attentionWeights } from './attention';
 import { attentionRollout } from './attentionRollout';
+import { coarseToFine } from './coarseToFine';
 import { counterfactuals } from './counterfactuals';
 import { gradientMethods } from './gradientMethods';
 import type { AttributionMethod } from './method';
@@ -12,7 +13,7 @@ import { leaveOneOut, slidingWindow, wordOcclusion } from './occlusion';
 import { reagent } from './reagent';
 import { shapleySampling } from './shapleySampling';
 
-export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, ...gradientMethods, attentionWeights, attentionRollout, atman, shapleySampling, kernelShap, lime, reagent, counterfactuals];
+export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, coarseToFine, ...gradientMethods, attentionWeights, attentionRollout, atman, shapleySampling, kernelShap, lime, reagent, counterfactuals];
 
 export function methodByName(name: string): AttributionMethod {
   const m = METHODS.find((x) => x.name === name);

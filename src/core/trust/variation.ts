@@ -29,7 +29,7 @@ export interface VariationReport {
   skipped: { method: string; reason: string }[];
 }
 
-const OCCLUSION_METHODS = new Set(['occlusion', 'sliding-window', 'word-occlusion']);
+const OCCLUSION_METHODS = new Set(['occlusion', 'sliding-window', 'word-occlusion', 'coarse-to-fine']);
 
 /** The target the result explained, pinned so that every variant explains exactly the same tokens. */
 export function pinnedTarget(result: AttributionResult): TargetSpec {

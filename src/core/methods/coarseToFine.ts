@@ -1,0 +1,200 @@
+/**
+ * Coarse-to-fine occlusion: occlude paragraphs (or sentences) first, then refine inside the spans whose
+ * occlusion moves the score most — sentences, words, then single tokens — until a pass or time budget is spent.
+ *
+ * Refinement rule (deterministic for a given pass budget): keep every scored span that has more than one token
+ * in a queue ordered by Σ_rows |score| (ties: earlier span first). Each round takes spans from the head of the
+ * queue while their children fit into one batch's worth of passes (always at least one span), skipping spans
+ * whose children no longer fit into the pass budget, occludes every child of each taken span, and queues the
+ * children. It stops when no queued span fits into the pass budget or when the time budget has run out.
+ *
+ * Every number is an exact occlusion of its span at its level; an unrefined span's effect is shared evenly by
+ * its tokens, as word occlusion does. With no budget limit every token is occluded alone: leave-one-out.
+ */
+import { EngineError } from '../engineProtocol';
+import { groupTokens } from '../aggregation';
+import type { ResultToken, SpanLevel } from '../result';
+import { defaultBaseline, occlusionScores, visibleTokens } from './occlusion';
+import type { AttributionMethod, MethodContext, MethodOutput } from './method';
+
+export const SPAN_LEVELS: readonly SpanLevel[] = ['paragraph', 'sentence', 'word', 'token'];
+
+export interface SpanNode {
+  tokens: number[];
+  /** The finest level whose unit is exactly this set of tokens. */
+  level: SpanLevel;
+  children: SpanNode[];
+}
+
+/** Default pass budget: a quarter of leave-one-out's passes (never fewer than the coarse level needs). */
+export const DEFAULT_PASS_SHARE = 0.25;
+
+/**
+ * The span tree of the visible prompt tokens: root (the whole prompt) → paragraphs → sentences → words →
+ * tokens. A span with a single child is replaced by that child's children (occluding it again would repeat
+ * the same pass), so every node's children are strictly smaller than the node.
+ */
+export function spanTree(ctx: MethodContext): SpanNode {
+  const visible = visibleTokens(ctx);
+  const text = ctx.text ?? '';
+  const tokens: ResultToken[] = ctx.prompt.map((t, index) => ({ index, id: t.id, start: t.start, end: t.end, special: t.special, text: text.slice(t.start, t.end) }));
+  const keyOf = (groups: number[][]): Map<number, number> => {
+    const m = new Map<number, number>();
+    groups.forEach((g, gi) => g.forEach((t) => m.set(t, gi)));
+    return m;
+  };
+  const sentenceGroups = groupTokens(text, tokens, 'sentence');
+  const sentenceKey = keyOf(sentenceGroups.map((g) => g.tokens));
+  const paragraphKey = keyOf(paragraphGroups(text, sentenceGroups));
+  // Words are the unit below sentences; a word belongs to the sentence and paragraph of its first token with
+  // visible text (whitespace before a word belongs to that word), so every span is a union of whole words.
+  const isVisible = new Set(visible);
+  const words = ctx.words.map((w) => w.filter((t) => isVisible.has(t))).filter((w) => w.length);
+  const inWord = new Set(words.flat());
+  for (const t of visible) if (!inWord.has(t)) words.push([t]);
+  const paths = new Map<number, number[]>();
+  words.forEach((w, wi) => {
+    const anchor = w.find((t) => /\S/.test(tokens[t].text)) ?? w[w.length - 1];
+    const sentence = sentenceKey.get(anchor) ?? -1 - anchor;
+    const paragraph = paragraphKey.get(anchor) ?? -1 - anchor;
+    for (const t of w) paths.set(t, [paragraph, sentence, wi, t]);
+  });
+  const build = (members: number[], depth: number): SpanNode => {
+    if (members.length === 1) return { tokens: members, level: 'token', children: [] };
+    const byKey = new Map<number, number[]>();
+    for (const t of members) {
+      const k = paths.get(t)![depth];
+      const list = byKey.get(k);
+      if (list) list.push(t);
+      else byKey.set(k, [t]);
+    }
+    const parts = [...byKey.values()];
+    if (parts.length === 1) return build(members, depth + 1);
+    return { tokens: members, level: depth === 0 ? 'paragraph' : SPAN_LEVELS[depth - 1], children: parts.map((p) => build(p, depth + 1)) };
+  };
+  return build([...visible].sort((a, b) => a - b), 0);
+}
+
+/** Paragraphs: runs of sentences not separated by a blank line. */
+function paragraphGroups(text: string, sentences: { tokens: number[]; start: number; end: number }[]): number[][] {
+  const out: number[][] = [];
+  let prevEnd = -1;
+  for (const s of sentences) {
+    // Whitespace alone (the blank line itself) stays with the paragraph it ends.
+    if (out.length && text.slice(s.start, s.end).trim() === '') {
+      out[out.length - 1].push(...s.tokens);
+      continue;
+    }
+    const gap = prevEnd < 0 ? '' : text.slice(lastContent(text, prevEnd), firstContent(text, s.start, s.end));
+    if (out.length === 0 || /\n[^\S\n]*\n/.test(gap)) out.push([]);
+    out[out.length - 1].push(...s.tokens);
+    prevEnd = s.end;
+  }
+  return out;
+}
+function lastContent(text: string, end: number): number {
+  let i = end;
+  while (i > 0 && /\s/.test(text[i - 1])) i--;
+  return i;
+}
+function firstContent(text: string, start: number, end: number): number {
+  let i = start;
+  while (i < end && /\s/.test(text[i])) i++;
+  return i;
+}
+
+export interface Budget {
+  /** Most forward passes in all (each span occlusion costs one pass per target branch). */
+  passes: number;
+  /** Seconds of refinement; the coarse level always completes. */
+  seconds?: number;
+}
+
+export const coarseToFine: AttributionMethod = {
+  name: 'coarse-to-fine',
+  label: 'Occlusion (coarse to fine)',
+  description: 'Occludes paragraphs or sentences first, then words and tokens inside the spans that matter most, within a pass and time budget. Far fewer passes than leave-one-out on long prompts; every score is an exact occlusion of its span.',
+  needsGradients: false,
+  async run(ctx): Promise<MethodOutput> {
+    const t0 = performance.now();
+    const baseline = defaultBaseline(ctx);
+    const perBranch = Math.max(1, ctx.plan.branches.length);
+    const visible = visibleTokens(ctx);
+    const loo = visible.length * perBranch;
+    const { passBudget, timeBudget } = ctx.params;
+    if (passBudget !== undefined && !(Number.isInteger(passBudget) && passBudget >= 1)) throw new EngineError('bad-target', `The pass budget must be a whole number ≥ 1 (got ${passBudget}).`);
+    if (timeBudget !== undefined && !(timeBudget > 0)) throw new EngineError('bad-target', `The time budget must be a number of seconds above 0 (got ${timeBudget}).`);
+    const budget: Budget = { passes: passBudget ?? Math.max(1, Math.ceil(loo * DEFAULT_PASS_SHARE)), ...(timeBudget !== undefined ? { seconds: timeBudget } : {}) };
+
+    const root = spanTree(ctx);
+    const rows = ctx.plan.rows.length;
+    const n = ctx.prompt.length;
+    const scores = Array.from({ length: rows }, () => new Array<number>(n).fill(0));
+    const levels = new Array<SpanLevel | null>(n).fill(null);
+    let batches = 0;
+    let passes = 0;
+    let refined = 0;
+    /** Span score = Σ of its tokens' shares; a node's own effect is the sum over its tokens' scores. */
+    const spanEffect = new Map<SpanNode, number[]>();
+    const assign = (node: SpanNode, effect: number[]): void => {
+      spanEffect.set(node, effect);
+      for (const t of node.tokens) {
+        effect.forEach((e, r) => (scores[r][t] = e / node.tokens.length));
+        levels[t] = node.level;
+      }
+    };
+    const occludeAll = async (nodes: SpanNode[]): Promise<void> => {
+      const out = await occlusionScores({ ...ctx, onProgress: undefined }, nodes.map((c) => c.tokens), baseline);
+      batches += out.batches;
+      passes += nodes.length * perBranch;
+      nodes.forEach((c) => assign(c, out.scores.map((row) => row[c.tokens[0]] * c.tokens.length)));
+      ctx.onProgress?.(passes, Math.max(passes, Math.min(budget.passes, loo)));
+    };
+
+    const queue: SpanNode[] = [];
+    const weight = (node: SpanNode): number => spanEffect.get(node)!.reduce((s, e) => s + Math.abs(e), 0);
+    const enqueue = (nodes: SpanNode[]): void => {
+      for (const c of nodes) if (c.children.length) queue.push(c);
+      queue.sort((a, b) => weight(b) - weight(a) || a.tokens[0] - b.tokens[0]);
+    };
+
+    // The coarse level: the prompt's top-level spans (or its single token).
+    const first = root.children.length ? root.children : [root];
+    await occludeAll(first);
+    enqueue(first);
+    // One round refines as many spans as one batch holds (a batch of full-length sequences), at least one.
+    const roundPasses = Math.max(1, Math.floor(ctx.maxTokensPerBatch / Math.max(1, n)));
+    for (;;) {
+      if (!queue.length) break;
+      if (budget.seconds !== undefined && (performance.now() - t0) / 1000 >= budget.seconds) break;
+      const take: SpanNode[] = [];
+      let cost = 0;
+      for (let i = 0; i < queue.length; ) {
+        const c = queue[i].children.length * perBranch;
+        if (passes + cost + c > budget.passes) {
+          i++; // too dear for what is left of the budget: a smaller span further down may still fit
+          continue;
+        }
+        if (take.length && cost + c > roundPasses) break;
+        take.push(...queue.splice(i, 1));
+        cost += c;
+      }
+      if (!take.length) break;
+      const children = take.flatMap((s) => s.children);
+      await occludeAll(children);
+      refined += take.length;
+      enqueue(children);
+    }
+
+    const shown = levels.filter((l): l is SpanLevel => l !== null);
+    const counts = SPAN_LEVELS.map((l) => `${shown.filter((x) => x === l).length} ${l}`).join(', ');
+    return {
+      scores,
+      batches,
+      params: { baseline, passBudget: budget.passes, ...(budget.seconds !== undefined ? { timeBudget: budget.seconds } : {}) },
+      meaning: `drop in the target log-probability when the token's span is ${baseline === 'delete' ? 'deleted' : 'occluded'}, shared by the span's tokens; spans refined coarse to fine where they matter (tokens scored at: ${counts}; ${refined} spans refined, ${passes} of ${loo} leave-one-out passes)`,
+      spanLevels: levels,
+      occlusions: passes,
+    };
+  },
+};
