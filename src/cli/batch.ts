@@ -4,7 +4,6 @@
  * every failed row with its reason.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineError, type EngineErrorCode } from '../core/engineProtocol';
 import { withoutAttentionDetail } from '../core/exporters/attentionDetail';
@@ -55,8 +54,6 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
   const queue = input.rows.filter((r) => !resumed.done.has(r.row));
 
   const workers = Math.max(1, Math.min(opts.workers, queue.length));
-  const cores = Math.max(1, os.availableParallelism());
-  const threads = Math.max(1, Math.floor(cores / workers));
   const progress = new BatchProgress(input.total, resumed.done.size + input.bad.length);
   let writtenNow = 0;
   let fatal: EngineError | undefined;
@@ -99,7 +96,7 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
   let warmingUp = true;
   let lastMessage: string | undefined;
   const startWorker = (): BatchWorker => {
-    const w = new BatchWorker(threads, (message) => {
+    const w = new BatchWorker((message) => {
       if (warmingUp && message !== lastMessage) progress.message((lastMessage = message));
     });
     live.add(w);

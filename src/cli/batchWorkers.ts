@@ -25,11 +25,12 @@ export class BatchWorker {
   private nextId = 1;
   private exited = false;
 
-  /** `threads`: onnxruntime intra-op threads, so that N workers share the cores instead of each taking all. */
-  constructor(threads: number, private readonly onProgress?: (message: string, done: number, total: number) => void) {
-    const env = { ...process.env };
-    if (!env.PROMPTSCOPE_THREADS) env.PROMPTSCOPE_THREADS = String(threads);
-    this.child = fork(inferenceEntry(), [], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  /**
+   * Workers keep onnxruntime's default thread count (PROMPTSCOPE_THREADS still overrides it): splitting the
+   * cores between two workers (one intra-op thread each) made every row 2–5× slower on a 2-core machine.
+   */
+  constructor(private readonly onProgress?: (message: string, done: number, total: number) => void) {
+    this.child = fork(inferenceEntry(), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', reject);
       this.child.on('message', (msg: FromEngine) => {

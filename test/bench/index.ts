@@ -3,6 +3,7 @@
  * (occlusion, gradients, causes, editor, attention, perturbation, long) to run only some; `scale` (models at real sizes) runs only when named.
  */
 import { runAttentionBench } from './attention';
+import { runBatchBench } from './batch';
 import { runCauseRecoveryBench } from './causeRecovery';
 import { runEditorBench } from './editor';
 import { runGradientBench } from './gradients';
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   causes: () => runCauseRecoveryBench(),
   editor: runEditorBench,
   attention: () => runAttentionBench(),
+  batch: () => runBatchBench(),
   perturbation: () => runPerturbationBench(),
   long: () => runLongPromptBench(),
 };
