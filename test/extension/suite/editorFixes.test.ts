@@ -30,6 +30,8 @@ describe('first-hour fixes', () => {
   afterEach(async () => {
     await setSetting('model', undefined);
     await setSetting('keepTrailingWhitespace', undefined);
+    // Revert before closing: closing an edited untitled editor would wait on a save prompt.
+    for (let i = 0; i < 10 && vscode.window.activeTextEditor; i++) await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

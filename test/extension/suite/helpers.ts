@@ -23,12 +23,21 @@ export function sampleUri(name: string): vscode.Uri {
 /** Opens `text` in a fresh untitled editor (tests edit it freely, nothing touches the disk). */
 export async function openScratch(text: string, language = 'plaintext'): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument({ content: text, language });
-  return vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One });
+  return activeEditorFor(await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One }));
 }
 
 export async function openSample(name: string): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(sampleUri(name));
-  return vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One });
+  return activeEditorFor(await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One }));
+}
+
+/**
+ * Waits until the extension host sees `editor` as the active one: on a loaded machine the editor closed by
+ * the previous test can still be reported active for a moment, and commands act on the active editor.
+ */
+async function activeEditorFor(editor: vscode.TextEditor): Promise<vscode.TextEditor> {
+  await waitFor('the new editor to be active', () => vscode.window.activeTextEditor?.document === editor.document, 10_000);
+  return editor;
 }
 
 export function select(editor: vscode.TextEditor, start: number, end: number): void {
