@@ -26,6 +26,8 @@ export interface TokenizerShape {
   continuingPrefix?: string;
   /** The tokenizer's own normaliser, applied to one character at a time (identity when absent). */
   normalize?: (s: string) => string;
+  /** Byte-level / SentencePiece tokenizers whose normaliser is a Unicode normal form (Qwen's NFC). */
+  unicodeForm?: 'NFC' | 'NFKC' | 'NFD' | 'NFKD';
 }
 
 export interface TokenRange {
@@ -79,18 +81,31 @@ function tokenBytes(tok: string, family: TokenizerFamily): Uint8Array {
   return utf8.encode(tok.replace(/▁/g, ' '));
 }
 
+/**
+ * The text as the tokenizer sees it, in units that normalise independently: one character, or with a Unicode
+ * normal form one grapheme cluster (NFC composes e + U+0301 into é, and conjoining jamo into a syllable).
+ */
+function normalisedUnits(text: string, form: TokenizerShape['unicodeForm']): { norm: string; len: number }[] {
+  if (!form) return [...text].map((ch) => ({ norm: ch, len: ch.length }));
+  // Normal forms compose within a grapheme cluster (combining marks, Hangul jamo), never across one.
+  const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text);
+  return [...graphemes].map((g) => ({ norm: g.segment.normalize(form), len: g.segment.length }));
+}
+
 function byteRanges(text: string, ids: readonly number[], shape: TokenizerShape): TokenRange[] {
-  const bytes = utf8.encode(text);
-  // boundary[b] = UTF-16 index of the first character boundary at or after byte b.
+  // Tokens are matched against the normalised text's bytes; boundary[b] maps byte b back to the UTF-16 index
+  // of the first original character boundary at or after it.
+  const units = normalisedUnits(text, shape.unicodeForm);
+  const bytes = utf8.encode(units.map((x) => x.norm).join(''));
   const boundary = new Int32Array(bytes.length + 1);
   {
     let b = 0;
     let u = 0;
-    for (const ch of text) {
-      const len = utf8.encode(ch).length;
-      for (let k = 0; k < len; k++) boundary[b + k] = k === 0 ? u : u + ch.length;
+    for (const unit of units) {
+      const len = utf8.encode(unit.norm).length;
+      for (let k = 0; k < len; k++) boundary[b + k] = k === 0 ? u : u + unit.len;
       b += len;
-      u += ch.length;
+      u += unit.len;
     }
     boundary[bytes.length] = text.length;
   }

@@ -58,6 +58,7 @@ export class TextTokenizer implements PromptTokenizer {
       unkId: (hf as unknown as { unk_token_id?: number }).unk_token_id ?? undefined,
       continuingPrefix: json.model?.continuing_subword_prefix ?? '##',
       normalize: inner.normalizer ? (s) => inner.normalizer!.normalize(s) : undefined,
+      unicodeForm: unicodeFormOf(json),
     };
     const vocabSize = hf.get_vocab().size;
     return new TextTokenizer(hf, inner, shape, vocabSize);
@@ -113,6 +114,13 @@ export class TextTokenizer implements PromptTokenizer {
     if (this.shape.special.has(id)) return this.shape.special.get(id)!;
     return this.decode([id]);
   }
+}
+
+/** The Unicode normal form a byte-level or SentencePiece tokenizer applies first, if that is all it does. */
+function unicodeFormOf(json: TokenizerJson): TokenizerShape['unicodeForm'] {
+  const n = (json as { normalizer?: { type?: string } | null }).normalizer;
+  if (json.model?.type === 'WordPiece' || !n) return undefined;
+  return n.type === 'NFC' || n.type === 'NFKC' || n.type === 'NFD' || n.type === 'NFKD' ? n.type : undefined;
 }
 
 function familyOf(json: TokenizerJson): TokenizerFamily {

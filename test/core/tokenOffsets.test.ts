@@ -38,10 +38,6 @@ for (const { name, dir } of [...['promptscope-tiny-lm', 'promptscope-tiny-sentim
     it('covers random Unicode text in order without gaps or overlaps', function () {
       fc.assert(
         fc.property(texts, (text) => {
-          // Known limit: Qwen's tokenizer applies NFC, which composes characters across code points
-          // (e + U+0301 → é) or replaces them (CJK compatibility ideographs); offsets do not follow that yet.
-          // Text already in NFC — what editors hold almost always — is covered here.
-          if (name.startsWith('qwen') && text.normalize('NFC') !== text) return;
           const tokens = tok.encodePrompt(text);
           let at = 0;
           for (const t of tokens) {
@@ -96,7 +92,10 @@ function surfaceMatches(surface: string, id: number, tok: TextTokenizer, name: s
     // (Qwen's NFC) match the normalised text.
     const normalizer = (tok as unknown as { inner: { normalizer: { normalize(s: string): string } | null } }).inner.normalizer;
     const norm = normalizer ? normalizer.normalize(surface) : surface;
-    return norm === decoded || surface === ' ' + decoded || norm.replace(/\u2581/g, ' ') === decoded;
+    if (norm === decoded || surface === ' ' + decoded || norm.replace(/\u2581/g, ' ') === decoded) return true;
+    // A character that normalises into several tokens (Tibetan U+0F43 → U+0F42 U+0FB7 under NFC) belongs
+    // to the first of them, as a multi-byte character does; the later ones are zero-width.
+    return normalizer !== null && decoded.length > 0 && norm.startsWith(decoded);
   }
   if (decoded === '[UNK]') return surface.trim() !== '';
   const normalize = (tok as unknown as { inner: { normalizer: { normalize(s: string): string } } }).inner.normalizer;
