@@ -50,7 +50,8 @@ export async function runPerturbationBench(): Promise<void> {
   ];
   for (const { tokens, features } of cases) {
     const text = promptOf(tokens, encode);
-    for (const method of ['shapley-sampling', 'kernel-shap', 'lime', 'reagent', 'counterfactuals']) {
+    const only = process.env.PROMPTSCOPE_BENCH_METHODS?.split(',');
+    for (const method of ['shapley-sampling', 'kernel-shap', 'lime', 'reagent', 'counterfactuals'].filter((m) => !only || only.includes(m))) {
       if (method === 'counterfactuals' && features !== 'token') continue;
       const runs = repeats(tokens);
       const req = { text, methods: [method], target: { kind: 'next-token' as const }, params: { features }, trust: false };

@@ -59,6 +59,7 @@ describe('ReAGent on the bundled LM', function () {
           continue;
         }
         stopped++;
+        assert.ok(probe.steps >= o.minSteps, `a probe stops only once its importance has been updated ${o.minSteps} times (stopped after ${probe.steps})`);
         const check = probe.stopCheck!;
         // The kept features are the probe's top-n by its final importance.
         const order = probe.importance[0].map((v, f) => [v, f]).sort((x, y) => y[0] - x[0] || x[1] - y[1]).slice(0, keep).map(([, f]) => f).sort((x, y) => x - y);
