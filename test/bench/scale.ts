@@ -112,7 +112,7 @@ export async function runScaleBench(): Promise<void> {
         const diff = t && out.scores ? Math.max(...out.scores.map((v, k) => Math.abs(v - t.scores[k]))) / Math.max(1e-12, ...t.scores.map(Math.abs)) : NaN;
         const gap = out.diagnostics?.relativeCompletenessGap?.[0];
         rows.push([name, method, String(length), s1(out.computeMs), s1(out.wallMs), s1(out.loadMs), x2(out.loadMs / plain.loadMs), t ? s1(t.ms) : '', t ? x2(t.ms / out.computeMs!) : '',
-          out.peakMb.toFixed(0), x2((out.peakMb * 1e6) / (weights * 1.048576)), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
+          out.peakMb.toFixed(0), x2((out.peakMb * 1048576) / weights), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
       });
     } finally {
       fs.rmSync(cacheHome, { recursive: true, force: true });

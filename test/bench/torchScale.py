@@ -113,6 +113,11 @@ def main():
     results = []
     for case in json.load(open(args.cases)):
         ids, target, method = case["inputIds"], case["target"], case["method"]
+        if target is None:  # the model's own next token, as the next-token target picks it
+            with torch.no_grad():
+                x = torch.tensor([ids])
+                h, _ = m.hidden_states(x, torch.ones_like(x), torch.arange(len(ids)).unsqueeze(0), inputs_embeds=table[x])
+                target = int(torch.nn.functional.linear(h[0, -1], table).argmax())
         if method == "occlusion":
             run = lambda: occlusion(m, table, ids, target, case.get("special") or [False] * len(ids))  # noqa: E731
         elif method == "gradient-x-input":
