@@ -37,6 +37,7 @@ export class UsageError extends Error {}
 
 export const USAGE = `Usage: promptscope explain [TEXT] [options]
        promptscope batch INPUT --out FILE [options]   (every row of a JSONL / CSV file; batch --help)
+       promptscope diff A.json B.json [--json]        (compare two saved results; diff --help)
 
 Explains which prompt tokens drive a local language model's output.
 TEXT is the prompt; without it, the prompt is read from --file or standard input.

@@ -22,9 +22,13 @@ import { BATCH_USAGE, parseBatchArgs } from './batchArgs';
 import { checkWritable, writeExport } from './exportPaths';
 import { ignoredOptionWarnings, spacedTargetWarning } from './inputWarnings';
 import { renderResult } from './terminalView';
+import { DIFF_USAGE, renderDiff } from './diffView';
+import { diffRuns } from '../core/runDiff';
+import { parseResult } from '../core/result';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'batch') return batchMain(argv.slice(1));
+  if (argv[0] === 'diff') return diffMain(argv.slice(1));
   if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help' || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
     return argv.length === 0 ? 2 : 0;
@@ -38,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...rest] = argv;
-  if (command !== 'explain') throw new UsageError(`Unknown command "${command}": use promptscope explain or promptscope batch (--help for their options).`);
+  if (command !== 'explain') throw new UsageError(`Unknown command "${command}": use promptscope explain, promptscope batch or promptscope diff (--help for their options).`);
   const opts = parseArgs(rest);
   const text = opts.file !== undefined ? readFile(opts.file) : opts.text ?? (process.stdin.isTTY ? '' : fs.readFileSync(0, 'utf8'));
   for (const m of opts.methods) if (m !== AUTO_METHOD && !METHODS.some((x) => x.name === m)) throw new EngineError('unknown-method', `Unknown method "${m}". Available methods: ${METHODS.map((x) => x.name).join(', ')}.`);
@@ -110,6 +114,29 @@ async function batchMain(argv: string[]): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   return runBatch(opts, controller.signal);
+}
+
+function diffMain(argv: string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(DIFF_USAGE);
+    return 0;
+  }
+  const json = argv.includes('--json');
+  const files = argv.filter((a) => a !== '--json');
+  const unknown = files.find((a) => a.startsWith('-') && a !== '-');
+  if (unknown) throw new UsageError(`Unknown option ${unknown} for promptscope diff: only --json.`);
+  if (files.length !== 2) throw new UsageError('promptscope diff needs two result files: promptscope diff A.json B.json (save them with promptscope explain --json > A.json).');
+  const [a, b] = files.map((f) => {
+    try {
+      return parseResult(JSON.parse(readFile(f)));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`${f} is not a result this Promptscope reads: ${(err as Error).message.replace(/\.?\s*$/, '.')} Save results with promptscope explain --json.`);
+    }
+  });
+  const d = diffRuns(a, b);
+  process.stdout.write(json ? JSON.stringify(d, null, 2) + '\n' : renderDiff(d));
+  return 0;
 }
 
 /** A hub download reports on stderr: one line rewritten in a terminal, one line per file otherwise. */
