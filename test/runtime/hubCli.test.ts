@@ -50,11 +50,12 @@ describe('promptscope explain --model org/name (local hub server)', function () 
   });
 
   it('downloads once with a progress line, explains like the bundled copy, and works again with the server stopped', async function () {
-    const bundled = await cli(['explain', prompt, '--json'], {});
+    // Occlusion: deterministic to the last bit, so the two copies must agree exactly.
+    const bundled = await cli(['explain', prompt, '--method', 'occlusion', '--json'], {});
     assert.equal(bundled.code, 0, bundled.stderr);
     const expected = parseResult(JSON.parse(bundled.stdout));
 
-    const first = await cli(['explain', prompt, '--model', 'promptscope/tiny-lm', '--json'], env);
+    const first = await cli(['explain', prompt, '--model', 'promptscope/tiny-lm', '--method', 'occlusion', '--json'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /Downloading promptscope\/tiny-lm: onnx\/model\.onnx · .* of 10\.\d MB/);
     const dir = path.join(cache, 'hub', 'promptscope', 'tiny-lm', 'main');
@@ -73,7 +74,7 @@ describe('promptscope explain --model org/name (local hub server)', function () 
     assert.deepEqual(listed.stdout.trim().split('\n').filter((l) => l.startsWith('promptscope/')), ['promptscope/tiny-lm (downloaded)']);
 
     await server.stop();
-    const offline = await cli(['explain', prompt, '--model', 'promptscope/tiny-lm', '--json'], env);
+    const offline = await cli(['explain', prompt, '--model', 'promptscope/tiny-lm', '--method', 'occlusion', '--json'], env);
     assert.equal(offline.code, 0, offline.stderr);
     assert.equal(offline.stderr, '', 'no download, no message');
     assert.deepEqual(parseResult(JSON.parse(offline.stdout)).runs[0].scores, expected.runs[0].scores);
