@@ -29,6 +29,8 @@ export interface CliOptions {
   /** Explain again under seed variants, method seeds or baselines (mean ± sd, sign agreement, SNR). */
   variation?: VariationSource;
   executionProvider?: string;
+  /** Read every layer's prediction through the final norm and LM head. */
+  logitLens?: boolean;
   /** Ask the model to rate each input word (−1…1) and compare with the attribution. */
   selfRate: boolean;
 }
@@ -79,6 +81,8 @@ Options:
   --conceptual K         atman: also suppress tokens whose embeddings have cosine ≥ K (paper: 0.7)
   --attention-detail     attention methods: print the layer × head summary and keep every layer's
                          probabilities in --json / --html exports (large)
+  --logit-lens           language models: apply the final norm and LM head after every layer and show the
+                         top tokens and the target's probability per layer (JSON: logitLens)
   --top K                number of top tokens listed (default: 5)
   --max-tokens N         refuse prompts longer than N tokens
   --batch-tokens N       cap on tokens per onnxruntime run
@@ -192,6 +196,7 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       }
       case '--attention-detail': o.attentionDetail = true; break;
+      case '--logit-lens': o.logitLens = true; break;
       case '--features': {
         const f = value();
         if (!['token', 'word', 'line', 'sentence'].includes(f)) throw new UsageError(`Unknown feature unit "${f}": use token, word, line or sentence.`);

@@ -70,6 +70,7 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
     ...(o.batchTokens !== undefined ? { maxTokensPerBatch: o.batchTokens } : {}),
     truncateFromStart: o.truncate,
     trust: o.trust,
+    ...(o.logitLens ? { logitLens: true } : {}),
   };
   const stopped = (): boolean => signal.aborted || fatal !== undefined;
 

@@ -8,7 +8,7 @@ import { attentionSummary, withoutAttentionDetail } from '../core/exporters/atte
 import { toJson } from '../core/exporters/json';
 import { METHODS } from '../core/methods/registry';
 import { describeTooLong, type TooLongDetails } from '../core/tokenBudget';
-import { ensureAttention, ensureGradients, loadModel } from '../runtime/loadedModel';
+import { ensureAttention, ensureGradients, ensureLogitLens, loadModel } from '../runtime/loadedModel';
 import { listCachedHubModels } from '../runtime/hub/cachedModels';
 import { EXECUTION_PROVIDER_SETTINGS } from '../runtime/executionProviders';
 import { listBundledModels } from '../runtime/modelFolder';
@@ -25,6 +25,7 @@ import { renderResult } from './terminalView';
 import { DIFF_USAGE, renderDiff } from './diffView';
 import { diffRuns } from '../core/runDiff';
 import { parseResult } from '../core/result';
+import { logitLensText } from './logitLensText';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'batch') return batchMain(argv.slice(1));
@@ -66,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
   else if (opts.trust) await ensureGradients(model).catch(() => undefined);
   if (opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsAttention)) await ensureAttention(model);
   if (!model.runner.gradients && opts.methods.some((m) => METHODS.find((x) => x.name === m)?.usesGradients)) await ensureGradients(model).catch(() => undefined);
+  if (opts.logitLens) await ensureLogitLens(model);
   const progress = process.stderr.isTTY && !opts.json
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;
@@ -82,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       maxTokensPerBatch: opts.batchTokens,
       truncateFromStart: opts.truncate,
       trust: opts.trust,
+      ...(opts.logitLens ? { logitLens: true } : {}),
     },
     model,
     { signal: controller.signal, onProgress: progress },
@@ -98,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
   else {
     const color = opts.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
     process.stdout.write(renderResult(result, { color, granularity: opts.granularity, top: opts.top }));
+    if (result.logitLens) process.stdout.write(logitLensText(result.logitLens, result.target.rows));
     if (opts.attentionDetail) {
       for (const run of result.runs) if (run.attention) process.stdout.write(`\n${run.method}: ${attentionSummary(run.attention, (i) => result.input.tokens[i]?.text ?? '')}`);
     }

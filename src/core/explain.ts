@@ -15,6 +15,8 @@ import { resolveTarget } from './targets';
 import { describeTooLong, NEUTRAL_NAMES, promptBudget, tooLongDetails } from './tokenBudget';
 import { encodeChatPrompt } from './chatPrompt';
 import { computeTrust } from './trust/computeTrust';
+import type { LogitLensReport } from './logitLens';
+import { logitLensReport } from './logitLensReport';
 import type { TrustReport } from './trust/trustReport';
 import type { EncodedToken, PromptTokenizer } from './tokenizer';
 
@@ -138,6 +140,12 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     opts.onProgress?.(1, 1, 'Checking faithfulness');
     trust = await computeTrust(context, runs, { baseline: defaultBaseline(context), seed: req.params?.seed ?? 0 });
   }
+  let logitLens: LogitLensReport | undefined;
+  if (req.logitLens && runner.logitLens && runner.info.kind === 'causal-lm') {
+    throwIfAborted(opts.signal);
+    opts.onProgress?.(1, 1, 'Reading every layer (logit lens)');
+    logitLens = await logitLensReport(runner.logitLens, ids, plan, (id) => tokenizer.tokenText(id), opts.signal);
+  }
   return {
     schema: RESULT_SCHEMA,
     version: RESULT_VERSION,
@@ -153,6 +161,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     request: req,
     ...(trust ? { trust } : {}),
     ...(counterfactuals ? { counterfactuals } : {}),
+    ...(logitLens ? { logitLens } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
  * The one interface attribution methods are written against. The runtime layer implements it on top of
  * onnxruntime-node; methods never know which model format or front end is behind it.
  */
+import type { LogitLensBackend } from './logitLens';
 
 export type ModelKind = 'causal-lm' | 'sequence-classifier';
 
@@ -108,6 +109,9 @@ export interface ModelRunner {
 
   /** Attention probabilities and per-key score scaling (absent until prepared, or when no attention is found). */
   attention?: AttentionBackend;
+
+  /** The final norm and LM head after every block (absent until prepared). */
+  logitLens?: LogitLensBackend;
 }
 
 /** One sequence whose attention probabilities are read. */

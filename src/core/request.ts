@@ -74,4 +74,6 @@ export interface ExplainRequest {
   trust?: boolean;
   /** Explain again under these variants and report per-token mean ± sd, sign agreement and SNR. */
   variation?: VariationSource;
+  /** Also read every layer's prediction through the final norm and LM head (decoders). */
+  logitLens?: boolean;
 }

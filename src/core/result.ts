@@ -5,6 +5,7 @@
 import type { ExplainRequest, MethodParams, TargetSpec } from './request';
 import type { ModelKind } from './modelRunner';
 import type { TrustReport } from './trust/trustReport';
+import type { LogitLensReport } from './logitLens';
 import type { VariationReport } from './trust/variation';
 import type { SelfRatingReport } from './trust/askModel';
 
@@ -160,6 +161,8 @@ export interface AttributionResult {
   counterfactuals?: CounterfactualEdits;
   /** The model's own ratings of its input words and their rank correlation with the attribution, when asked. */
   selfRating?: SelfRatingReport;
+  /** Every layer's prediction at each target row's position, when asked for (versioned on its own). */
+  logitLens?: LogitLensReport;
 }
 
 /** Throws a clear error when a JSON value is not a result this version understands. */

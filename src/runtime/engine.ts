@@ -7,7 +7,7 @@ import { explain } from '../core/explain';
 import { METHODS } from '../core/methods/registry';
 import { listCachedHubModels } from './hub/cachedModels';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
-import { ensureAttention, ensureGradients, loadModel, type LoadedModel, type LoadOptions } from './loadedModel';
+import { ensureAttention, ensureGradients, ensureLogitLens, loadModel, type LoadedModel, type LoadOptions } from './loadedModel';
 import { addVariation } from './seedVariants';
 import { resolveAutoMethods } from './autoMethod';
 import { AUTO_METHOD } from '../core/methods/defaultMethod';
@@ -81,6 +81,7 @@ export class Engine {
           onProgress?.(0, 1, 'Preparing attention');
           await ensureAttention(m, this.options.cacheDir);
         }
+        if (call.request.logitLens) await ensureLogitLens(m);
         const result = await explain(call.request, m, { signal, onProgress });
         if (!call.request.variation) return result;
         return addVariation(result, call.request.variation, m, (id) => this.model(id), { signal, cacheDir: this.options.cacheDir, onProgress });

@@ -1,4 +1,5 @@
 /** A model ready to explain with: folder, tokenizer, runner and the ids occlusion baselines need. */
+import { createLogitLensBackend } from './logitLensBackend';
 import { EngineError } from '../core/engineProtocol';
 import type { ExplainDeps } from '../core/explain';
 import type { ModelInfo, SpecialTokenIds } from '../core/modelRunner';
@@ -134,6 +135,19 @@ export async function ensureAttention(model: LoadedModel, cacheDir = defaultCach
     });
   } catch (err) {
     throw new EngineError('attention-unsupported', `Attention could not be read from ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use occlusion or a gradient method instead.`);
+  }
+}
+
+/** Builds the logit-lens variant of a decoder the first time the lens is asked for. */
+export async function ensureLogitLens(model: LoadedModel): Promise<void> {
+  if (model.runner.logitLens) return;
+  const cfg = model.folder.config;
+  const layers = [cfg.n_layer, cfg.num_hidden_layers, cfg.num_layers].find((x): x is number => typeof x === 'number');
+  if (model.folder.kind !== 'causal-lm' || layers === undefined) throw new EngineError('unsupported-model', `The logit lens reads decoder language models with a known layer count; ${model.folder.id} is not one. Explain without --logit-lens.`);
+  try {
+    model.runner.logitLens = await createLogitLensBackend(model.folder.onnxPath, layers);
+  } catch (err) {
+    throw new EngineError('unsupported-model', `The logit lens could not be built for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Explain without --logit-lens.`);
   }
 }
 

@@ -2,6 +2,7 @@
  * ModelRunner on onnxruntime-node: pads a batch of sequences into one run, reads only the logits rows that
  * queries ask for, and turns them into log-probabilities.
  */
+import type { LogitLensBackend } from '../core/logitLens';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../core/engineProtocol';
 import { LOGIT_ROWS_INPUT, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
@@ -38,6 +39,7 @@ export class OnnxRunner implements ModelRunner {
   private prefixReuse = true;
   gradients?: GradientBackend;
   attention?: AttentionBackend;
+  logitLens?: LogitLensBackend;
   private readonly inputNames: Set<string>;
 
   constructor(
