@@ -1,9 +1,11 @@
 /**
- * Which text a command explains: the selection, or (with nothing selected) the paragraph — the block of
- * non-blank lines — around the cursor. Also the checks for input that should never reach the model.
+ * Which text a command explains: the selection, or (with nothing selected) the content of the string literal
+ * around the cursor in Python / TypeScript / JavaScript, else the paragraph — the block of non-blank lines —
+ * around the cursor. Also the checks for input that should never reach the model.
  */
 import * as vscode from 'vscode';
 import { looksBinary, splitTrailingWhitespace } from '../core/promptTrim';
+import { stringLiteralAt, type LiteralLanguage } from '../core/stringLiteral';
 import { readConfig } from './config';
 
 /** Larger selections are refused before tokenising: they cannot fit any bundled model's context anyway. */
@@ -14,7 +16,7 @@ export interface PromptText {
   /** Document offset of text[0]. */
   offset: number;
   range: vscode.Range;
-  source: 'selection' | 'paragraph' | 'line';
+  source: 'selection' | 'paragraph' | 'line' | 'literal';
   /** Whitespace at the end of the selection that the prompt leaves out (promptscope.keepTrailingWhitespace). */
   leftOut?: string;
 }
@@ -31,6 +33,21 @@ export function promptTextFor(
   let source: PromptText['source'] = 'selection';
   if (mode === 'selection-or-paragraph' && !sel.isEmpty) {
     range = new vscode.Range(sel.start, sel.end);
+  } else if (mode !== 'line' && literalLanguage(doc.languageId)) {
+    const lit = stringLiteralAt(doc.getText(), doc.offsetAt(sel.active), literalLanguage(doc.languageId)!);
+    if (lit?.hasEscapes) {
+      return {
+        problem:
+          'The string literal under the cursor contains escapes (such as \\n or \\"), and Promptscope cannot yet tint escaped text inside a literal. Select the part of the literal to explain, or put the prompt in a text file.',
+      };
+    }
+    if (lit && lit.text.trim()) {
+      range = new vscode.Range(doc.positionAt(lit.contentStart), doc.positionAt(lit.contentEnd));
+      source = 'literal';
+    } else {
+      range = paragraphAt(doc, sel.active.line);
+      source = 'paragraph';
+    }
   } else if (mode === 'line') {
     const line = doc.lineAt(sel.active.line);
     if (!line.isEmptyOrWhitespace) range = line.range;
@@ -64,6 +81,14 @@ export function promptTextFor(
   const { kept, leftOut } = readConfig(doc.uri).keepTrailingWhitespace ? { kept: full, leftOut: '' } : splitTrailingWhitespace(full);
   const trimmedRange = leftOut ? new vscode.Range(range.start, doc.positionAt(offset + kept.length)) : range;
   return { text: kept, offset, range: trimmedRange, source, ...(leftOut && { leftOut }) };
+}
+
+/** The string-literal grammar of a document's language, when Promptscope reads prompts out of its literals. */
+function literalLanguage(languageId: string): LiteralLanguage | undefined {
+  if (languageId === 'python') return 'python';
+  if (languageId === 'typescript' || languageId === 'typescriptreact') return 'typescript';
+  if (languageId === 'javascript' || languageId === 'javascriptreact') return 'javascript';
+  return undefined;
 }
 
 /** Lines around `line` up to (not including) the nearest blank lines; undefined on a blank line. */

@@ -29,6 +29,26 @@ describe('bad input', () => {
     assert.strictEqual(a.result(editor.document.uri.toString())?.result.input.text, 'The capital of France is\nParis, and the capital of');
   });
 
+  it('with nothing selected in code, explains the string literal at the cursor; tints sit inside the quotes', async () => {
+    const a = await api();
+    const source = "import x\n\nprompt = 'The capital of France is'  # the prompt\nprint(prompt)\n";
+    const editor = await openScratch(source, 'python');
+    const inside = source.indexOf('France');
+    editor.selection = new vscode.Selection(editor.document.positionAt(inside), editor.document.positionAt(inside));
+    const outcome = (await vscode.commands.executeCommand('promptscope.explainAtCursor')) as ExplainOutcome;
+    assert.strictEqual(outcome.kind, 'ok', show(outcome));
+    const stored = a.result(editor.document.uri.toString())!;
+    assert.strictEqual(stored.result.input.text, 'The capital of France is');
+    for (const t of stored.tokens) assert.strictEqual(source.slice(t.start, t.end), stored.result.input.tokens[t.index].text);
+    // An escaped literal is refused with the reason and the fix, and the editor keeps its state.
+    const escaped = await openScratch('const p = "Say \\"hi\\" to";\n', 'typescript');
+    escaped.selection = new vscode.Selection(0, 14, 0, 14);
+    const refused = (await vscode.commands.executeCommand('promptscope.explainAtCursor')) as ExplainOutcome;
+    assert.strictEqual(refused.kind, 'problem', show(refused));
+    assert.match(a.lastMessage() ?? '', /contains escapes/);
+    assert.strictEqual(a.result(escaped.document.uri.toString()), undefined);
+  });
+
   it('a prompt longer than the limit is refused with the token counts; the editor keeps its state', async () => {
     const a = await api();
     const editor = await openScratch('one two three four five six seven eight nine ten eleven twelve');
