@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { runEditorFlow } from '../test/e2e/editorFlow.mjs';
 import { runRowFlow } from '../test/e2e/rowFlow.mjs';
 import { runRtlFlow } from '../test/e2e/rtlFlow.mjs';
-import { runWalkthroughFlow } from '../test/e2e/walkthroughFlow.mjs';
 import { launchBrowser, workbenchUrl } from './codeServerBrowser.mjs';
 import { codeServerCli, ensureCodeServer, startCodeServer } from './codeServer.mjs';
 
@@ -25,8 +24,6 @@ const updateReadme = process.argv.includes('--readme-screenshots');
 const useVsix = process.argv.includes('--vsix') || updateReadme;
 // `--rtl-only` runs only the right-to-left and reload checks.
 const onlyRtl = process.argv.includes('--rtl-only');
-// `--walkthrough-only` runs only the first-activation walkthrough flow (its own fresh profile per theme).
-const onlyWalkthrough = process.argv.includes('--walkthrough-only');
 const onlyTheme = process.argv.includes('--theme') ? process.argv[process.argv.indexOf('--theme') + 1] : undefined;
 const themes = [
   ['light', 'Default Light Modern'],
@@ -68,8 +65,6 @@ for (const [theme, themeName] of themes) {
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
       'workbench.tips.enabled': false,
-      // Only the walkthrough flow lets the Getting Started walkthrough open on first activation.
-      'workbench.welcomePage.walkthroughs.openOnInstall': onlyWalkthrough,
       'editor.minimap.enabled': false,
       'editor.fontSize': 16,
       // The flows below are written for occlusion as the configured method (the default is "auto").
@@ -84,11 +79,6 @@ for (const [theme, themeName] of themes) {
     const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: vsix ? undefined : root });
     await page.goto(url);
     const readmeShot = readmeThemes.includes(theme) ? path.join(outDir, `readme-editor-${theme}.png`) : undefined;
-    if (onlyWalkthrough) {
-      await runWalkthroughFlow(page, { theme, outDir });
-      console.log(`[${theme}] ok: walkthrough`);
-      continue;
-    }
     const summary = onlyRtl ? { tints: 0, chips: 0 } : await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
     // Right-to-left text in the light and dark themes; the reload check once.
     if (theme !== 'hc') await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });

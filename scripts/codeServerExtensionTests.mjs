@@ -45,7 +45,6 @@ async function runPass({ name, trust, workspaceSettings, env = {} }) {
       'security.workspace.trust.startupPrompt': 'never',
       'security.workspace.trust.banner': 'never',
       'extensions.autoCheckUpdates': false,
-      'workbench.welcomePage.walkthroughs.openOnInstall': false,
       'promptscope.method': 'occlusion',
     }),
   );

@@ -9,7 +9,6 @@ import type { PromptscopeApi } from './api';
 import { readConfig, SECTION, VIEW_SETTINGS } from './config';
 import { EngineClient } from './engineClient';
 import { ExplainController, trackEdits, type ExplainOptions } from './explainController';
-import { openWalkthroughOnFirstRun } from './firstRun';
 import { registerCounterfactualActions } from './counterfactualActions';
 import { TokenHoverProvider } from './hoverProvider';
 import { LegendStatusBar } from './legendStatusBar';
@@ -283,7 +282,6 @@ export function activate(context: vscode.ExtensionContext): PromptscopeApi {
   const t0 = performance.now();
   const app = new Promptscope(context);
   context.subscriptions.push(app);
-  openWalkthroughOnFirstRun(context);
   return app.api(performance.now() - t0);
 }
 
