@@ -25,8 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt2 import OnnxDecoderWrapper  # noqa: E402
-import onnx_util  # noqa: E402
+from decoder_export import export_decoder  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FORMAT = 2  # bump when the exported models change
@@ -188,33 +187,6 @@ PHI3_TEMPLATE = ("{% for message in messages %}{% if message['role'] == 'system'
 ARCHITECTURES = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma": "GemmaForCausalLM"}
 
 
-def export(model, path, c):
-    wrapper = OnnxDecoderWrapper(model).eval()
-    b, s, p = 2, 3, 2
-    ids = torch.randint(0, 100, (b, s))
-    mask = torch.ones(b, p + s, dtype=torch.long)
-    pos = torch.arange(p, p + s).unsqueeze(0).expand(b, s).contiguous()
-    past, ins, outs = [], ["input_ids", "attention_mask", "position_ids"], ["logits"]
-    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "past_sequence_length + sequence_length"},
-            "position_ids": {0: "batch_size", 1: "sequence_length"},
-            "logits": {0: "batch_size", 1: "sequence_length"}}
-    for i in range(c["num_hidden_layers"]):
-        for kv in ("key", "value"):
-            past.append(torch.randn(b, c["num_key_value_heads"], p, c["head_dim"]))
-            n, o = f"past_key_values.{i}.{kv}", f"present.{i}.{kv}"
-            ins.append(n)
-            outs.append(o)
-            axes[n] = {0: "batch_size", 2: "past_sequence_length"}
-            axes[o] = {0: "batch_size", 2: "past_sequence_length + sequence_length"}
-    tmp = path + ".tmp"
-    with torch.no_grad():
-        torch.onnx.export(wrapper, (ids, mask, pos, *past), tmp, input_names=ins, output_names=outs,
-                          dynamic_axes=axes, opset_version=14, do_constant_folding=True)
-    onnx_util.untie_folded_transposes(tmp, "model.embed_tokens.weight")
-    os.replace(tmp, path)
-
-
 def build(name, spec, out):
     tok = tokenizer_dir(spec["tokenizer"])
     hidden = 16
@@ -240,7 +212,8 @@ def build(name, spec, out):
         tok_cfg["chat_template"] = PHI3_TEMPLATE
     with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
         json.dump(tok_cfg, f, indent=2, ensure_ascii=False)
-    export(model, os.path.join(out, "onnx", "model.onnx"), c)
+    export_decoder(model, os.path.join(out, "onnx", "model.onnx"), c["num_hidden_layers"], c["num_key_value_heads"], c["head_dim"],
+                   "model.embed_tokens.weight")
 
 
 def default_out():

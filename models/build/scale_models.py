@@ -19,8 +19,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import onnx_util  # noqa: E402
-from gpt2 import GPT2LMHeadModel, OnnxDecoderWrapper  # noqa: E402
+from decoder_export import export_decoder  # noqa: E402
+from gpt2 import GPT2LMHeadModel  # noqa: E402
 from llama import LlamaForCausalLM  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,33 +39,6 @@ def default_out():
     return os.path.join(base, "promptscope", "scale-models")
 
 
-def export(model, path, layers, kv_heads, head_dim, tied_name):
-    wrapper = OnnxDecoderWrapper(model).eval()
-    b, s, p = 2, 3, 2
-    ids = torch.randint(0, 100, (b, s))
-    mask = torch.ones(b, p + s, dtype=torch.long)
-    pos = torch.arange(p, p + s).unsqueeze(0).expand(b, s).contiguous()
-    past, in_names, out_names = [], ["input_ids", "attention_mask", "position_ids"], ["logits"]
-    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "past_sequence_length + sequence_length"},
-            "position_ids": {0: "batch_size", 1: "sequence_length"},
-            "logits": {0: "batch_size", 1: "sequence_length"}}
-    for i in range(layers):
-        for kv in ("key", "value"):
-            past.append(torch.randn(b, kv_heads, p, head_dim))
-            n, o = f"past_key_values.{i}.{kv}", f"present.{i}.{kv}"
-            in_names.append(n)
-            out_names.append(o)
-            axes[n] = {0: "batch_size", 2: "past_sequence_length"}
-            axes[o] = {0: "batch_size", 2: "past_sequence_length + sequence_length"}
-    tmp = path + ".tmp"
-    with torch.no_grad():
-        torch.onnx.export(wrapper, (ids, mask, pos, *past), tmp, input_names=in_names, output_names=out_names,
-                          dynamic_axes=axes, opset_version=14, do_constant_folding=True)
-    onnx_util.untie_folded_transposes(tmp, tied_name)
-    os.replace(tmp, path)
-
-
 def write_folder(out, config, model, layers, kv_heads, head_dim, tied_name):
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
@@ -73,7 +46,7 @@ def write_folder(out, config, model, layers, kv_heads, head_dim, tied_name):
     shutil.copy(os.path.join(TOKENIZER, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
     shutil.copy(os.path.join(TOKENIZER, "tokenizer_config.json"), os.path.join(out, "tokenizer_config.json"))
     torch.save(model.state_dict(), os.path.join(out, "weights.pt"))
-    export(model, os.path.join(out, "onnx", "model.onnx"), layers, kv_heads, head_dim, tied_name)
+    export_decoder(model, os.path.join(out, "onnx", "model.onnx"), layers, kv_heads, head_dim, tied_name)
 
 
 def build_llama(out):
