@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { ExplainRequest, MethodParams, TargetSpec } from '../core/request';
 import type { AttributionResult } from '../core/result';
+import { describeTooLong, type TooLongDetails } from '../core/tokenBudget';
 import { defaultTargetSpec, readConfig, variationFromConfig } from './config';
 import { restrictedModeNotice } from './restrictedMode';
 import { EngineCallError, type EngineClient } from './engineClient';
@@ -269,9 +270,15 @@ export class ExplainController extends Disposable {
       case 'too-long': {
         const limit = Number(e.details?.limit ?? request.maxTokens ?? 0);
         const tokens = Number(e.details?.tokens ?? 0);
+        // Worded from the engine's facts, so a generate target's fed-back tokens are explained too.
         const msg =
-          `The prompt is ${tokens || 'too many'} tokens; Promptscope explains at most ${limit || 'fewer'} here ` +
-          `(the smaller of the setting promptscope.maxTokens and the model's context length). Select less text, or explain only the last ${limit} tokens.`;
+          e.details?.binding !== undefined
+            ? describeTooLong(e.details as unknown as TooLongDetails, {
+                raiseLimit: 'raise the setting promptscope.maxTokens',
+                truncate: 'explain only the last {n} tokens',
+                shortenTarget: 'set promptscope.generateTokens to at most {n}',
+              })
+            : `The prompt is ${tokens || 'too many'} tokens; Promptscope explains at most ${limit || 'fewer'} here. Select less text, or explain only the last ${limit} tokens.`;
         const action = `Explain last ${limit} tokens`;
         this.inform('warning', msg, limit > 0 ? [action] : []).then((pick) => {
           if (pick === action) void this.explain(editor, { ...options, truncateFromStart: true, maxTokens: limit });

@@ -57,7 +57,8 @@ describe('bad input', () => {
     const outcome = (await vscode.commands.executeCommand('promptscope.explainSelection')) as ExplainOutcome;
     assert.strictEqual(outcome.kind, 'error', show(outcome));
     assert.strictEqual((outcome as { code: string }).code, 'too-long');
-    assert.match(a.lastMessage() ?? '', /at most 4/);
+    assert.match(a.lastMessage() ?? '', /is \d+ tokens, more than the 4 that fit/);
+    assert.match(a.lastMessage() ?? '', /promptscope\.maxTokens/);
     assert.strictEqual(a.result(editor.document.uri.toString()), undefined);
     // The offered action: explain the last 4 tokens only.
     const truncated = await a.explain({ truncateFromStart: true, maxTokens: 4 });
