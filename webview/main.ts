@@ -17,6 +17,8 @@ import { createButton, registerToolkit } from './toolkit';
 import { buildViewModel, hasContinuation, type ViewModel } from './viewModel';
 import { loadState, postToHost, saveState } from './vscodeApi';
 import { renderAttention } from './views/attentionView';
+import type { CompareState } from '../src/core/compareProtocol';
+import { renderCompare } from './views/compareView';
 import { renderCounterfactuals } from './views/counterfactuals';
 import { renderDiagnostics } from './views/diagnostics';
 import { renderFaithfulness } from './views/faithfulness';
@@ -31,6 +33,7 @@ registerToolkit();
 
 let view: PanelView = { ...DEFAULT_VIEW };
 let snapshot: PanelSnapshot | undefined;
+let compare: CompareState | undefined;
 let status: { state: 'idle' | 'running' | 'error' | 'stale'; message?: string } = { state: 'idle' };
 
 const controls = createControls({
@@ -143,6 +146,8 @@ function render(): void {
       renderRowScaleToggle(view.rowScale === 'per-row', (perRow) => setView({ ...view, rowScale: perRow ? 'per-row' : undefined }))));
   }
   parts.push(section('Prompt', 'prompt-section', explaining, renderHeatmap(vm, onReveal)));
+  const comparison = compare?.current === vm.result.createdAt ? renderCompare(compare, (run) => postToHost({ type: 'compareWith', run })) : undefined;
+  if (comparison) parts.push(comparison);
   if (vm.result.target.rows.length > 1) parts.push(section('Source × target', 'matrix-section', renderMatrix(vm, onSelectRow)));
   const attention = vm.run && renderAttention(vm.result, vm.run, vm.row, render);
   if (attention) parts.push(section('Attention', 'attention-section', attention));
@@ -180,7 +185,10 @@ function acceptSnapshot(next: PanelSnapshot | null): void {
 
 function onHostMessage(msg: HostToPanel): void {
   if (msg.type === 'snapshot') acceptSnapshot(msg.snapshot);
-  else {
+  else if (msg.type === 'compare') {
+    compare = msg.state ?? undefined;
+    render();
+  } else {
     status = { state: msg.state, ...(msg.message !== undefined && { message: msg.message }) };
     renderStatus();
   }

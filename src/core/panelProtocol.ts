@@ -3,6 +3,7 @@
  * on everything they receive. The webview is treated as untrusted by the host and the host's messages are
  * checked by the webview too: a malformed message is rejected whole, never half-applied.
  */
+import { parseCompareChoice, parseCompareState, type CompareState } from './compareProtocol';
 import { isCounterfactualEdits } from './counterfactualText';
 import type { Granularity, TargetSpec } from './request';
 import { parseResult, type AttributionResult } from './result';
@@ -64,7 +65,9 @@ export interface RerunChange {
 
 export type HostToPanel =
   | { type: 'snapshot'; snapshot: PanelSnapshot | null }
-  | { type: 'status'; state: 'idle' | 'running' | 'error' | 'stale'; message?: string };
+  | { type: 'status'; state: 'idle' | 'running' | 'error' | 'stale'; message?: string }
+  /** Earlier runs of the shown document and the chosen comparison (null: none to compare with). */
+  | { type: 'compare'; state: CompareState | null };
 
 export type PanelToHost =
   /** Sent once the webview listens; the host posts nothing before it. */
@@ -79,6 +82,8 @@ export type PanelToHost =
   /** The user picked an output token: the editor tints follow that target row. */
   | { type: 'selectRow'; row: number }
   | { type: 'export'; format: ExportFormat; view: PanelView }
+  /** Compare the shown result with the earlier run `run` (its createdAt), or stop comparing (null). */
+  | { type: 'compareWith'; run: string | null }
   /** The webview dropped a host message that failed validation. */
   | { type: 'rejected'; reason: string };
 
@@ -211,6 +216,11 @@ export function parseHostMessage(v: unknown): HostToPanel | undefined {
     if (v.message !== undefined && !isStr(v.message, 2000)) return undefined;
     return { type: 'status', state: v.state, ...(v.message !== undefined && { message: v.message }) };
   }
+  if (v.type === 'compare' && onlyKeys(v, ['type', 'state'])) {
+    if (v.state === null) return { type: 'compare', state: null };
+    const state = parseCompareState(v.state);
+    return state && { type: 'compare', state };
+  }
   return undefined;
 }
 
@@ -260,6 +270,10 @@ export function parsePanelMessage(v: unknown): PanelToHost | undefined {
       if (!onlyKeys(v, ['type', 'format', 'view']) || !isExportFormat(v.format)) return undefined;
       const view = parseView(v.view);
       return view && { type: 'export', format: v.format, view };
+    }
+    case 'compareWith': {
+      const run = onlyKeys(v, ['type', 'run']) ? parseCompareChoice(v.run) : undefined;
+      return run === undefined ? undefined : { type: 'compareWith', run };
     }
     case 'rejected':
       return onlyKeys(v, ['type', 'reason']) && isStr(v.reason, 2000) ? { type: 'rejected', reason: v.reason } : undefined;

@@ -3,6 +3,7 @@
  * benchmark. It exposes state (results, painted tints, panel updates, engine statistics), never internals.
  */
 import type * as vscode from 'vscode';
+import type { CompareState } from '../core/compareProtocol';
 import type { EngineClientStats } from './engineClient';
 import type { ExplainOptions, ExplainOutcome } from './explainController';
 import type { PanelUpdate } from './panelBridge';
@@ -26,7 +27,13 @@ export interface PromptscopeApi {
   panel(): {
     updates: readonly PanelUpdate[];
     rendered: { resultCreatedAt: string; tokenCount: number } | undefined;
+    /** Earlier runs and the comparison last posted to the panel (null: none). */
+    compare: CompareState | null | undefined;
   };
+  /** createdAt of a document's kept runs, newest first (promptscope.historySize caps them). */
+  history(documentUri: string): string[];
+  /** What the panel's "Compare with…" control does: compare the shown result with an earlier run (null: stop). */
+  compareWith(run: string | null): void;
   engine(): EngineClientStats & { running: boolean; pid: number | undefined };
   lastMessage(): string | undefined;
   /** Progress messages shown for the latest explain request, oldest first. */

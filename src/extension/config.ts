@@ -35,6 +35,8 @@ export interface PromptscopeConfig {
   methodSeeds: number;
   /** Coarse-to-fine occlusion: seconds of refinement (0: no time limit). */
   timeBudget: number;
+  /** Runs kept per document for comparisons (the current one included). */
+  historySize: number;
 }
 
 export const SECTION = 'promptscope';
@@ -60,6 +62,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     seedVariants: (settingValue<unknown[]>(c, 'seedVariants', []) ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== ''),
     methodSeeds: clampInt(c.get<number>('methodSeeds', 0), 0, 64),
     timeBudget: clamp(c.get<number>('timeBudget', 0), 0, 86_400),
+    historySize: clampInt(c.get<number>('historySize', 5), 1, 50),
   };
 }
 

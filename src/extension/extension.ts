@@ -17,9 +17,13 @@ import { PanelBridge } from './panelBridge';
 import { promptTextFor } from './promptText';
 import { pickExplainOptions, selectModel } from './quickPicks';
 import { ResultStore, type StoredResult } from './resultStore';
+import { RunHistory } from './runHistory';
 import { StallMonitor } from './stallMonitor';
 import { TintRenderer } from './tintRenderer';
 import { UnstableSignMarks } from './unstableSignMarks';
+
+/** Workspace-state key of the saved run history (per-document earlier runs, for comparisons). */
+const HISTORY_KEY = 'promptscope.runHistory';
 
 class Promptscope extends Disposable {
   readonly store = new ResultStore();
@@ -31,9 +35,11 @@ class Promptscope extends Disposable {
   readonly controller: ExplainController;
   readonly panel: PanelBridge;
   readonly stall = new StallMonitor();
+  readonly history: RunHistory;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     super();
+    this.history = RunHistory.fromJSON(context.workspaceState.get(HISTORY_KEY), readConfig().historySize);
     // The environment is read at every fork of the inference process: a changed execution provider stops an idle one.
     this._register(vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.executionProvider`) && this.controller.activeRequests === 0) this.engine.stop();
@@ -62,6 +68,7 @@ class Promptscope extends Disposable {
       new ExplainController(this.engine, this.store, { onResult: (stored) => this.onResult(stored) }),
     );
     this.panel = this._register(new PanelBridge(context, this.store, (stored, change) => this.rerun(stored, change)));
+    this.panel.history = this.history;
     this.panel.onRestored = (stored) => this.onResult(stored);
     this.panel.explainAgainImpl = (documentUri, offset) => void this.explainAgain(documentUri, offset);
     this.panel.onRowChanged = (stored) => {
@@ -152,6 +159,11 @@ class Promptscope extends Disposable {
         if (!e.affectsConfiguration(SECTION)) return;
         // The inference process reads the hub endpoint when it starts: start a fresh one when idle.
         if (e.affectsConfiguration(`${SECTION}.hubEndpoint`) && this.controller.activeRequests === 0) this.engine.stop();
+        if (e.affectsConfiguration(`${SECTION}.historySize`)) {
+          this.history.setLimit(readConfig().historySize);
+          this.saveHistory();
+          this.panel.push();
+        }
         if (VIEW_SETTINGS.some((s) => e.affectsConfiguration(s))) {
           this.renderer.renderAll(true);
           this.legend.refresh();
@@ -176,6 +188,8 @@ class Promptscope extends Disposable {
   }
 
   private onResult(stored: StoredResult): void {
+    this.history.add(stored.documentUri, stored.result);
+    this.saveHistory();
     for (const ed of vscode.window.visibleTextEditors) {
       if (ed.document.uri.toString() === stored.documentUri) this.renderer.renderEditor(ed, true);
     }
@@ -194,7 +208,13 @@ class Promptscope extends Disposable {
     await this.controller.explain(editor, {});
   }
 
+  private saveHistory(): void {
+    void this.context.workspaceState.update(HISTORY_KEY, this.history.toJSON());
+  }
+
   private forget(uri: string): void {
+    // Untitled documents: their name is reused by the next one, whose runs must not be compared with these.
+    if (uri.startsWith('untitled:') && this.history.delete(uri)) this.saveHistory();
     if (!this.store.delete(uri)) return;
     this.renderer.clearDocument(uri);
     this.legend.refresh();
@@ -266,7 +286,9 @@ class Promptscope extends Disposable {
       appliedTints: (uri) => this.renderer.applied.get(uri) ?? [],
       paintedRanges: (uri) => this.renderer.painted.get(uri) ?? [],
       onDidRender: this.renderer.onDidRender,
-      panel: () => ({ updates: this.panel.updates, rendered: this.panel.lastRendered() }),
+      panel: () => ({ updates: this.panel.updates, rendered: this.panel.lastRendered(), compare: this.panel.lastCompare() }),
+      history: (uri) => this.history.list(uri).map((r) => r.createdAt),
+      compareWith: (run) => this.panel.compareWith(run),
       engine: () => ({ ...this.engine.stats, running: this.engine.running, pid: this.engine.pid }),
       lastMessage: () => this.controller.lastMessage,
       progressMessages: () => [...this.controller.progressMessages],

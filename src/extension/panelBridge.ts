@@ -8,6 +8,9 @@ import type { AttributionResult } from '../core/result';
 import { Disposable } from './lifecycle';
 import { registerSaliencyPanel, type PanelHost, type SaliencyPanelController } from './panel';
 import type { PanelSnapshot } from '../core/panelProtocol';
+import { summariseRun, type CompareState } from '../core/compareProtocol';
+import { diffRuns, type RunDiff } from '../core/runDiff';
+import type { RunHistory } from './runHistory';
 import { createStoredResult, type ResultStore, type StoredResult } from './resultStore';
 
 export interface PanelUpdate {
@@ -23,6 +26,11 @@ export class PanelBridge extends Disposable implements PanelHost {
   private currentUri: string | undefined;
   /** Every update sent to the panel, newest last (the test API reads it). */
   readonly updates: PanelUpdate[] = [];
+  /** Earlier runs per document (set by the extension); without it the panel offers no comparison. */
+  history: RunHistory | undefined;
+  /** The earlier run each document's result is compared with (its createdAt). */
+  private readonly comparing = new Map<string, string>();
+  private diffCache: { key: string; diff: RunDiff } | undefined;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -57,6 +65,39 @@ export class PanelBridge extends Disposable implements PanelHost {
     this.updates.push(update);
     if (this.updates.length > 50) this.updates.shift();
     this.controller.update(update.documentUri, update.result, update.offset);
+    this.controller.updateCompare(this.compareState());
+  }
+
+  compareWith(run: string | null): void {
+    if (!this.currentUri) return;
+    if (run === null) this.comparing.delete(this.currentUri);
+    else if (this.history?.find(this.currentUri, run)) this.comparing.set(this.currentUri, run);
+    this.controller.updateCompare(this.compareState());
+  }
+
+  /** The compare state last posted to the panel (the test API reads it). */
+  lastCompare(): CompareState | null | undefined {
+    return this.controller.lastCompare();
+  }
+
+  private compareState(): CompareState | null {
+    const cur = this.current();
+    if (!cur || !this.history) return null;
+    const earlierRuns = this.history.list(cur.documentUri).filter((r) => r.createdAt !== cur.result.createdAt);
+    const chosen = this.comparing.get(cur.documentUri);
+    const before = chosen ? earlierRuns.find((r) => r.createdAt === chosen) : undefined;
+    const state: CompareState = { current: cur.result.createdAt, earlier: earlierRuns.map(summariseRun) };
+    if (!before) return state;
+    // Edits re-post the snapshot on every keystroke; the two results themselves do not change.
+    const key = `${before.createdAt}|${cur.result.createdAt}`;
+    if (this.diffCache?.key !== key) {
+      try {
+        this.diffCache = { key, diff: diffRuns(before, cur.result) };
+      } catch {
+        return state; // a result without method runs has nothing to compare
+      }
+    }
+    return { ...state, comparison: { with: before.createdAt, diff: this.diffCache.diff } };
   }
 
   current(): { documentUri: string; result: AttributionResult; offset: number } | undefined {

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { Granularity, TargetSpec } from '../../core/request';
+import type { CompareState } from '../../core/compareProtocol';
 import type { AttributionResult } from '../../core/result';
 import {
   PANEL_VIEW_TYPE,
@@ -31,12 +32,18 @@ export interface PanelHost {
   /** Show target row `row` of the result of `documentUri` in the editor tints. */
   selectRow?(documentUri: string, resultCreatedAt: string, row: number): void;
   current(): { documentUri: string; result: AttributionResult; offset: number } | undefined;
+  /** Compare the shown result with an earlier run of its document (null: stop comparing). */
+  compareWith?(run: string | null): void;
 }
 
 export interface SaliencyPanelController extends vscode.Disposable {
   show(): void;
   update(documentUri: string | undefined, result: AttributionResult | undefined, offset: number): void;
   lastRendered(): { resultCreatedAt: string; tokenCount: number } | undefined;
+  /** Earlier runs and the chosen comparison for the shown result; posted after each snapshot. */
+  updateCompare(state: CompareState | null): void;
+  /** The compare state last posted to the webview (the test API reads it). */
+  lastCompare(): CompareState | null | undefined;
 }
 
 export class SaliencyPanel implements SaliencyPanelController {
@@ -50,6 +57,8 @@ export class SaliencyPanel implements SaliencyPanelController {
   private disposed = false;
   /** The shown snapshot no longer matches its document (restored after a reload). */
   private stale = false;
+  private compare: CompareState | null = null;
+  private postedCompare: CompareState | null | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -103,6 +112,25 @@ export class SaliencyPanel implements SaliencyPanelController {
     return this.rendered;
   }
 
+  updateCompare(state: CompareState | null): void {
+    this.compare = state;
+    this.postCompare();
+  }
+
+  lastCompare(): CompareState | null | undefined {
+    return this.postedCompare;
+  }
+
+  private postCompare(): void {
+    if (!this.panel || !this.ready) return;
+    // Only about the result the webview shows: a state for another one would be dropped there anyway.
+    const state = this.compare && this.snapshot && this.compare.current === this.snapshot.result.createdAt ? this.compare : null;
+    // Nothing to take back when the webview shows no comparison (a fresh webview shows none).
+    if (state === null && !this.postedCompare) return;
+    this.post({ type: 'compare', state });
+    this.postedCompare = state;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -152,6 +180,7 @@ export class SaliencyPanel implements SaliencyPanelController {
       this.snapshot = { documentUri: current.documentUri, offset: current.offset, result: current.result };
     }
     this.post({ type: 'snapshot', snapshot: this.snapshot });
+    this.postCompare();
     if (this.stale) {
       this.post({
         type: 'status',
@@ -171,6 +200,7 @@ export class SaliencyPanel implements SaliencyPanelController {
       case 'ready':
         // Sent by every (re)load of the webview, e.g. when a hidden tab is shown again.
         this.ready = true;
+        this.postedCompare = undefined;
         this.postSnapshot();
         return;
       case 'rendered':
@@ -206,6 +236,9 @@ export class SaliencyPanel implements SaliencyPanelController {
         );
         return;
       }
+      case 'compareWith':
+        this.host.compareWith?.(msg.run);
+        return;
       case 'rejected':
         console.warn(`Promptscope panel: the webview rejected a message: ${msg.reason}`);
         return;

@@ -49,6 +49,7 @@ export function run(): Promise<void> {
   require('./hub.test');
   require('./counterfactuals.test');
   require('./restrictedMode.test');
+  require('./compare.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
