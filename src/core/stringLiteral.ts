@@ -170,9 +170,14 @@ function decode(s: string, lit: Literal, language: LiteralLanguage): LiteralCont
       i += 1 + n;
       continue;
     }
-    // Unknown escapes: Python keeps the backslash, JavaScript drops it.
-    if (language === 'python') put('\\', i);
-    put(e, i + 1);
+    // Unknown escapes: Python keeps the backslash, JavaScript drops it (the character maps to the backslash,
+    // so that its source span covers the whole escape).
+    if (language === 'python') {
+      put('\\', i);
+      put(e, i + 1);
+    } else {
+      put(e, i);
+    }
     i += 2;
   }
   offsets.push(lit.contentEnd);

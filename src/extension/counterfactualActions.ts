@@ -24,7 +24,8 @@ export class CounterfactualActions implements vscode.CodeActionProvider {
 
   provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
     const stored = this.store.get(document.uri.toString());
-    if (!stored?.result.counterfactuals) return [];
+    // Edits are planned on the prompt's text; in a literal with escapes that is not the document's text.
+    if (!stored?.result.counterfactuals || stored.sourceMap) return [];
     const { request } = stored.result;
     return plannedEditsAt(stored, document.offsetAt(range.start), document.getText()).map((p, i) => {
       const action = new vscode.CodeAction(p.title, vscode.CodeActionKind.QuickFix);

@@ -13,7 +13,8 @@ import { restrictedModeNotice } from './restrictedMode';
 import { EngineCallError, type EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
 import { promptTextFor } from './promptText';
-import { applyEdits, createStoredResult, type ResultStore, type StoredResult } from './resultStore';
+import type { SourceMap } from '../core/sourceMap';
+import { applyEdits, createStoredResult, stillMatches, truncatedMap, type ResultStore, type StoredResult } from './resultStore';
 
 export interface ExplainOptions {
   methods?: string[];
@@ -24,7 +25,7 @@ export interface ExplainOptions {
   /** Which text to take when nothing is selected. */
   mode?: 'selection-or-paragraph' | 'paragraph' | 'line';
   /** Explain exactly this document range instead of the selection (re-runs). */
-  explicit?: { text: string; offset: number; leftOut?: string };
+  explicit?: { text: string; offset: number; leftOut?: string; sourceMap?: SourceMap };
   /** Method parameters (feature unit of the perturbation methods, samples, seed). */
   params?: MethodParams;
   /** Explain the text as a chat user message wrapped in the model's chat template. */
@@ -119,7 +120,7 @@ export class ExplainController extends Disposable {
     // Follow edits while the model runs: edits before the text move it, edits inside it void the run.
     let offset = prompt.offset;
     let touched = false;
-    const end = () => offset + prompt.text.length;
+    const end = () => offset + (prompt.sourceMap?.source.length ?? prompt.text.length);
     const editWatch = vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.document.uri.toString() !== uri) return;
       for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset)) {
@@ -135,7 +136,7 @@ export class ExplainController extends Disposable {
     try {
       const result = await this.runWithProgress(request, running.controller.signal);
       if (touched) throw new EngineCallError('cancelled', 'edited');
-      const stored = this.storeResult(uri, doc, result, request.text, offset);
+      const stored = this.storeResult(uri, doc, result, request.text, offset, prompt.sourceMap);
       if (prompt.leftOut) stored.leftOut = prompt.leftOut;
       this.events.onResult(stored);
       return { kind: 'ok', stored };
@@ -228,17 +229,27 @@ export class ExplainController extends Disposable {
     result: AttributionResult,
     requestText: string,
     offset: number,
+    requestMap?: SourceMap,
   ): StoredResult {
     // Token offsets are relative to result.input.text; if the engine returned only the explained tail of a
     // truncated prompt, that tail starts later in the document.
     let base = offset;
+    let map = requestMap;
     if (result.input.text !== requestText && requestText.endsWith(result.input.text)) {
-      base += requestText.length - result.input.text.length;
+      const cut = requestText.length - result.input.text.length;
+      base += requestMap ? requestMap.offsets[cut] : cut;
+      if (requestMap) map = truncatedMap(requestMap, requestText.length, result.input.text.length);
     }
-    const stored = createStoredResult(uri, result, base);
-    // Keep only tokens whose characters are exactly where we think they are.
+    const stored = createStoredResult(uri, result, base, map);
+    if (requestMap) stored.requestSourceMap = requestMap;
+    // Keep only tokens whose characters are exactly where we think they are (a decoded literal: its source
+    // is unchanged, else nothing is kept).
     const text = doc.getText();
-    stored.tokens = stored.tokens.filter((t) => text.slice(t.start, t.end) === result.input.tokens[t.index].text);
+    if (map) {
+      if (!stillMatches(stored, text)) stored.tokens = [];
+    } else {
+      stored.tokens = stored.tokens.filter((t) => text.slice(t.start, t.end) === result.input.tokens[t.index].text);
+    }
     this.store.set(stored);
     return stored;
   }

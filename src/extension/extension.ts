@@ -16,7 +16,7 @@ import { Disposable } from './lifecycle';
 import { PanelBridge } from './panelBridge';
 import { promptTextFor } from './promptText';
 import { pickExplainOptions, selectModel } from './quickPicks';
-import { ResultStore, type StoredResult } from './resultStore';
+import { ResultStore, stillMatches, type StoredResult } from './resultStore';
 import { RunHistory } from './runHistory';
 import { StallMonitor } from './stallMonitor';
 import { TintRenderer } from './tintRenderer';
@@ -103,11 +103,11 @@ class Promptscope extends Disposable {
       const version = editor.document.version;
       const choice = await pickExplainOptions(this.engine);
       if (!choice) return;
-      if (editor.document.isClosed || (editor.document.version !== version && editor.document.getText(prompt.range) !== prompt.text)) {
+      if (editor.document.isClosed || (editor.document.version !== version && editor.document.getText(prompt.range) !== (prompt.sourceMap?.source ?? prompt.text))) {
         void this.controller.inform('info', 'Promptscope: the text changed while the options were being chosen. Run Explain Selection With… again.');
         return;
       }
-      await this.controller.explain(editor, { ...choice, explicit: { text: prompt.text, offset: prompt.offset, leftOut: prompt.leftOut } });
+      await this.controller.explain(editor, { ...choice, explicit: { text: prompt.text, offset: prompt.offset, leftOut: prompt.leftOut, sourceMap: prompt.sourceMap } });
     });
     cmd('promptscope.clear', () => this.clear());
     cmd('promptscope.toggleTints', () => {
@@ -143,7 +143,7 @@ class Promptscope extends Disposable {
         const uri = doc.uri.toString();
         const stored = this.store.get(uri);
         const text = doc.getText();
-        if (stored && !stored.tokens.every((t) => text.slice(t.start, t.end) === stored.result.input.tokens[t.index].text)) {
+        if (stored && !stillMatches(stored, text)) {
           this.forget(uri);
         }
       }),
@@ -245,7 +245,9 @@ class Promptscope extends Disposable {
     if (!change.method && !change.target) return;
     const { request, input } = stored.result;
     // Where the originally requested text starts now (the result may cover only its truncated tail).
-    const start = stored.offset - (request.text.length - input.text.length);
+    const reqMap = stored.requestSourceMap;
+    const cut = request.text.length - input.text.length;
+    const start = stored.offset - (reqMap ? reqMap.offsets[cut] : cut);
     const uri = vscode.Uri.parse(stored.documentUri);
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === stored.documentUri);
     const editor =
@@ -255,13 +257,14 @@ class Promptscope extends Disposable {
         viewColumn: vscode.ViewColumn.One,
       }));
     const doc = editor.document;
-    const now = doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(start + request.text.length)));
-    if (now !== request.text) {
+    const source = reqMap?.source ?? request.text;
+    const now = doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(start + source.length)));
+    if (now !== source) {
       this.controller.inform('warning', 'Promptscope: the explained text has changed since. Select it and explain again.');
       return;
     }
     await this.controller.explain(editor, {
-      explicit: { text: request.text, offset: start, leftOut: stored.leftOut },
+      explicit: { text: request.text, offset: start, leftOut: stored.leftOut, ...(reqMap && { sourceMap: reqMap }) },
       methods: change.method ? [change.method] : request.methods,
       target: change.target ?? request.target,
       model: request.model,

@@ -11,7 +11,10 @@ import type { PanelSnapshot } from '../core/panelProtocol';
 import { summariseRun, type CompareState } from '../core/compareProtocol';
 import { diffRuns, type RunDiff } from '../core/runDiff';
 import type { RunHistory } from './runHistory';
-import { createStoredResult, type ResultStore, type StoredResult } from './resultStore';
+import { literalSourceMap, sliceSourceMap, type SourceMap } from '../core/sourceMap';
+import { stringLiteralAt } from '../core/stringLiteral';
+import { literalLanguage } from './promptText';
+import { createStoredResult, documentOffsetOf, type ResultStore, type StoredResult } from './resultStore';
 
 export interface PanelUpdate {
   documentUri: string | undefined;
@@ -125,6 +128,16 @@ export class PanelBridge extends Disposable implements PanelHost {
     }
     const text = doc.getText();
     const explained = result.input.text;
+    if (this.store.get(documentUri)) return 'stale'; // a newer result exists already
+    const literal = decodedLiteralAt(doc, offset, explained);
+    if (literal) {
+      const stored = createStoredResult(documentUri, result, offset, literal);
+      if (result.request.text === explained) stored.requestSourceMap = literal;
+      this.store.set(stored);
+      this.currentUri = documentUri;
+      this.onRestored?.(stored);
+      return 'live';
+    }
     // Where the explained text is now: where it was, or (moved by edits) its only other place.
     const at = text.startsWith(explained, offset) ? offset : text.indexOf(explained);
     if (at < 0 || (at !== offset && text.indexOf(explained, at + 1) >= 0)) return 'stale';
@@ -158,6 +171,9 @@ export class PanelBridge extends Disposable implements PanelHost {
   onRowChanged: ((stored: StoredResult) => void) | undefined;
 
   revealToken(documentUri: string, start: number, end: number): void {
+    // A decoded literal: the panel counts characters of the decoded text; the editor needs the source's.
+    const stored = this.store.get(documentUri);
+    if (stored?.sourceMap) [start, end] = [documentOffsetOf(stored, start - stored.offset), documentOffsetOf(stored, end - stored.offset)];
     void this.reveal(documentUri, start, end);
   }
 
@@ -175,4 +191,18 @@ export class PanelBridge extends Disposable implements PanelHost {
     editor.selection = new vscode.Selection(range.start, range.end);
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
+}
+
+/**
+ * After a reload: the map of a result explained from a string literal with escapes, when the literal at
+ * `offset` still decodes to the explained text there (its source is not the text itself).
+ */
+function decodedLiteralAt(doc: vscode.TextDocument, offset: number, explained: string): SourceMap | undefined {
+  const language = literalLanguage(doc.languageId);
+  const text = doc.getText();
+  const lit = language && stringLiteralAt(text, offset, language);
+  if (!lit?.hasEscapes) return undefined;
+  const k = lit.offsets.indexOf(offset);
+  if (k < 0 || !lit.text.startsWith(explained, k)) return undefined;
+  return sliceSourceMap(literalSourceMap(text, lit.offsets), k, k + explained.length);
 }

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { looksBinary, splitTrailingWhitespace } from '../core/promptTrim';
+import { literalSourceMap, sliceSourceMap, type SourceMap } from '../core/sourceMap';
 import { stringLiteralAt, type LiteralLanguage } from '../core/stringLiteral';
 import { readConfig } from './config';
 
@@ -19,6 +20,8 @@ export interface PromptText {
   source: 'selection' | 'paragraph' | 'line' | 'literal';
   /** Whitespace at the end of the selection that the prompt leaves out (promptscope.keepTrailingWhitespace). */
   leftOut?: string;
+  /** A literal with escapes: where each character of `text` sits in the document, relative to `offset`. */
+  sourceMap?: SourceMap;
 }
 
 export type PromptTextProblem = { problem: string };
@@ -31,19 +34,18 @@ export function promptTextFor(
   const sel = editor.selection;
   let range: vscode.Range | undefined;
   let source: PromptText['source'] = 'selection';
+  let decoded: { text: string; map: SourceMap } | undefined;
   if (mode === 'selection-or-paragraph' && !sel.isEmpty) {
     range = new vscode.Range(sel.start, sel.end);
   } else if (mode !== 'line' && literalLanguage(doc.languageId)) {
     const lit = stringLiteralAt(doc.getText(), doc.offsetAt(sel.active), literalLanguage(doc.languageId)!);
-    if (lit?.hasEscapes) {
-      return {
-        problem:
-          'The string literal under the cursor contains escapes (such as \\n or \\"), and Promptscope cannot yet tint escaped text inside a literal. Select the part of the literal to explain, or put the prompt in a text file.',
-      };
-    }
     if (lit && lit.text.trim()) {
-      range = new vscode.Range(doc.positionAt(lit.contentStart), doc.positionAt(lit.contentEnd));
+      // Escapes: the decoded content is the prompt, and the map puts its tints back on the source (which
+      // starts at the first decoded character: a line continuation right after the quote is left out).
+      const start = lit.hasEscapes ? lit.offsets[0] : lit.contentStart;
+      range = new vscode.Range(doc.positionAt(start), doc.positionAt(lit.contentEnd));
       source = 'literal';
+      if (lit.hasEscapes) decoded = { text: lit.text, map: literalSourceMap(doc.getText(), lit.offsets) };
     } else {
       range = paragraphAt(doc, sel.active.line);
       source = 'paragraph';
@@ -69,7 +71,7 @@ export function promptTextFor(
       problem: `The selection is ${length.toLocaleString('en')} characters; Promptscope explains at most ${MAX_SELECTION_CHARS.toLocaleString('en')}. Select a shorter prompt.`,
     };
   }
-  const full = doc.getText(range);
+  const full = decoded?.text ?? doc.getText(range);
   if (!full.trim()) {
     return { problem: 'Nothing to explain: the selection is only whitespace. Select the prompt text itself.' };
   }
@@ -79,12 +81,14 @@ export function promptTextFor(
     };
   }
   const { kept, leftOut } = readConfig(doc.uri).keepTrailingWhitespace ? { kept: full, leftOut: '' } : splitTrailingWhitespace(full);
-  const trimmedRange = leftOut ? new vscode.Range(range.start, doc.positionAt(offset + kept.length)) : range;
-  return { text: kept, offset, range: trimmedRange, source, ...(leftOut && { leftOut }) };
+  const map = decoded && sliceSourceMap(decoded.map, 0, kept.length);
+  const keptEnd = offset + (map ? map.source.length : kept.length);
+  const trimmedRange = leftOut ? new vscode.Range(range.start, doc.positionAt(keptEnd)) : range;
+  return { text: kept, offset, range: trimmedRange, source, ...(leftOut && { leftOut }), ...(map && { sourceMap: map }) };
 }
 
 /** The string-literal grammar of a document's language, when Promptscope reads prompts out of its literals. */
-function literalLanguage(languageId: string): LiteralLanguage | undefined {
+export function literalLanguage(languageId: string): LiteralLanguage | undefined {
   if (languageId === 'python') return 'python';
   if (languageId === 'typescript' || languageId === 'typescriptreact') return 'typescript';
   if (languageId === 'javascript' || languageId === 'javascriptreact') return 'javascript';

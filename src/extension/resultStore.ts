@@ -4,6 +4,7 @@
  * Pure (no `vscode` import) so that the edit rules are easy to test.
  */
 import type { AttributionResult } from '../core/result';
+import { sliceSourceMap, type SourceMap } from '../core/sourceMap';
 
 export interface LiveToken {
   /** Index into result.input.tokens. */
@@ -27,6 +28,13 @@ export interface StoredResult {
   run: number;
   /** Trailing whitespace of the selection that the prompt left out. */
   leftOut?: string;
+  /**
+   * A string literal with escapes: where the characters of result.input.text sit in the document, relative
+   * to `offset` (without it, the text is a verbatim slice of the document starting at `offset`).
+   */
+  sourceMap?: SourceMap;
+  /** The same for the whole requested text (a truncated result covers only its end): re-runs need it. */
+  requestSourceMap?: SourceMap;
 }
 
 /** One edit in the coordinates of the document before the edit (like TextDocumentContentChangeEvent). */
@@ -36,13 +44,37 @@ export interface TextEdit {
   text: string;
 }
 
-export function createStoredResult(documentUri: string, result: AttributionResult, offset: number): StoredResult {
+/**
+ * `offset`: document offset of result.input.text's start. `map`: for a decoded literal, where each character
+ * of result.input.text sits relative to `offset`.
+ */
+export function createStoredResult(documentUri: string, result: AttributionResult, offset: number, map?: SourceMap): StoredResult {
+  const at = (i: number) => offset + (map ? map.offsets[i] : i);
   const tokens: LiveToken[] = [];
   for (const t of result.input.tokens) {
     if (t.special || t.end <= t.start) continue;
-    tokens.push({ index: t.index, start: offset + t.start, end: offset + t.end });
+    tokens.push({ index: t.index, start: at(t.start), end: at(t.end) });
   }
-  return { documentUri, result, originalOffset: offset, offset, tokens, row: 0, run: 0 };
+  return { documentUri, result, originalOffset: offset, offset, tokens, row: 0, run: 0, ...(map && { sourceMap: map }) };
+}
+
+/** The part of a requested text's map that a result truncated to the text's last characters covers. */
+export function truncatedMap(requestMap: SourceMap, requestLength: number, explainedLength: number): SourceMap {
+  return sliceSourceMap(requestMap, requestLength - explainedLength, requestLength);
+}
+
+/** The document offset of character `i` of the stored result's input text, where it is now. */
+export function documentOffsetOf(stored: StoredResult, i: number): number {
+  return stored.offset + (stored.sourceMap ? stored.sourceMap.offsets[Math.max(0, Math.min(i, stored.sourceMap.offsets.length - 1))] : i);
+}
+
+/**
+ * Whether each live token still covers its own characters in `text` (the whole document): the token's text,
+ * or for a decoded literal, the source the explained text was decoded from, unchanged.
+ */
+export function stillMatches(stored: StoredResult, text: string): boolean {
+  if (stored.sourceMap) return text.startsWith(stored.sourceMap.source, stored.offset);
+  return stored.tokens.every((t) => text.slice(t.start, t.end) === stored.result.input.tokens[t.index].text);
 }
 
 /**

@@ -40,13 +40,7 @@ describe('bad input', () => {
     const stored = a.result(editor.document.uri.toString())!;
     assert.strictEqual(stored.result.input.text, 'The capital of France is');
     for (const t of stored.tokens) assert.strictEqual(source.slice(t.start, t.end), stored.result.input.tokens[t.index].text);
-    // An escaped literal is refused with the reason and the fix, and the editor keeps its state.
-    const escaped = await openScratch('const p = "Say \\"hi\\" to";\n', 'typescript');
-    escaped.selection = new vscode.Selection(0, 14, 0, 14);
-    const refused = (await vscode.commands.executeCommand('promptscope.explainAtCursor')) as ExplainOutcome;
-    assert.strictEqual(refused.kind, 'problem', show(refused));
-    assert.match(a.lastMessage() ?? '', /contains escapes/);
-    assert.strictEqual(a.result(escaped.document.uri.toString()), undefined);
+    // Literals with escapes: see literals.test.ts.
   });
 
   it('a prompt longer than the limit is refused with the token counts; the editor keeps its state', async () => {

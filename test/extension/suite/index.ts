@@ -50,6 +50,8 @@ export function run(): Promise<void> {
   require('./counterfactuals.test');
   require('./restrictedMode.test');
   require('./compare.test');
+  require('./literals.test');
+  require('./notebook.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
