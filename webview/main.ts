@@ -27,6 +27,7 @@ import { renderHeatmap } from './views/heatmap';
 import { renderMatrix } from './views/matrix';
 import { renderOutputRow, renderRowScaleToggle } from './views/outputRow';
 import { renderPredictions } from './views/predictions';
+import { renderPartialNote } from './views/partialNote';
 import { renderTopTokens } from './views/topTokens';
 
 registerToolkit();
@@ -141,6 +142,8 @@ function render(): void {
       Number.isFinite(target.probability) ? h('span', { class: 'muted' }, ` · p = ${formatPercent(target.probability)}`) : undefined)
     : h('p', { class: 'muted' }, 'This result has no target rows.');
   const parts: HTMLElement[] = [];
+  const partialNote = renderPartialNote(vm.result);
+  if (partialNote) parts.push(partialNote);
   if (hasContinuation(vm.result)) {
     parts.push(section('Output tokens', 'outputs-section', h('p', { class: 'hint muted' }, 'Click a token to see its attribution over the prompt (the editor tints follow).'), renderOutputRow(vm, onSelectRow),
       renderRowScaleToggle(view.rowScale === 'per-row', (perRow) => setView({ ...view, rowScale: perRow ? 'per-row' : undefined }))));

@@ -41,6 +41,8 @@ export type ToEngine =
 export type FromEngine =
   | { type: 'ready' }
   | { type: 'progress'; id: number; done: number; total: number; message?: string }
+  /** An explain call's result so far (an AttributionResult with `partial` set); the final one follows as 'result'. */
+  | { type: 'partial'; id: number; value: unknown }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: EngineErrorInfo };
 

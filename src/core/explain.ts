@@ -19,6 +19,7 @@ import type { LogitLensReport } from './logitLens';
 import { logitLensReport } from './logitLensReport';
 import type { TrustReport } from './trust/trustReport';
 import type { EncodedToken, PromptTokenizer } from './tokenizer';
+import { buildPartialResult, explainingLine, PartialThrottle, resultBeforeTrust, type MethodPartial, type ResultSkeleton } from './partialResult';
 
 export interface ExplainDeps {
   runner: ModelRunner;
@@ -30,7 +31,12 @@ export interface ExplainDeps {
 export interface ExplainOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, message?: string) => void;
+  /** Partial results while methods run (see partialResult.ts): the first chunk, each new level, then at most every PARTIAL_INTERVAL_MS. */
+  onPartial?: (result: AttributionResult) => void;
 }
+
+/** Least time between two streamed partial results of one level (each costs the editor a repaint). */
+export const PARTIAL_INTERVAL_MS = 250;
 
 export const DEFAULT_TOKENS_PER_BATCH = 4096;
 
@@ -88,6 +94,21 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   }));
   const words = groupTokens(req.text, resultTokens, 'word').map((g) => g.tokens);
   const runs: MethodRun[] = [];
+  const createdAt = new Date().toISOString();
+  const skeleton: ResultSkeleton = {
+    schema: RESULT_SCHEMA,
+    version: RESULT_VERSION,
+    createdAt,
+    model: {
+      id: runner.info.id, architecture: runner.info.architecture, kind: runner.info.kind, contextLength: runner.info.contextLength,
+      ...(runner.info.variant ? { variant: runner.info.variant } : {}),
+    },
+    input: { text: req.text, tokens: resultTokens, ...(truncatedAt !== undefined ? { truncatedAt } : {}) },
+    target: { spec: req.target, rows: plan.rows },
+    predictions,
+    request: req,
+  };
+  const throttle = new PartialThrottle(PARTIAL_INTERVAL_MS);
   const context: MethodContext = {
     runner,
     prompt: tokens,
@@ -107,9 +128,20 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     const f0 = runner.forwardCount;
     const b0 = runner.gradients?.backwardCount ?? 0;
     const t0 = performance.now();
+    // A streaming method's progress line names its unit and passes ("Explaining · words · 34/120 passes").
+    let streamed: MethodPartial | undefined;
+    throttle.reset();
     const out = await method.run({
       ...context,
-      onProgress: (done, total) => opts.onProgress?.(mi * total + done, methods.length * total, method.label),
+      onProgress: (done, total) => opts.onProgress?.(mi * total + done, methods.length * total, streamed ? explainingLine(streamed.unit, streamed.passes, streamed.totalPasses) : method.label),
+      ...(opts.onPartial
+        ? {
+            onPartial: (p: MethodPartial) => {
+              streamed = p;
+              if (throttle.shouldSend(p.unit)) opts.onPartial!(buildPartialResult(skeleton, runs, method.name, p));
+            },
+          }
+        : {}),
     });
     runs.push({
       method: method.name,
@@ -137,6 +169,8 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   let trust: TrustReport | undefined;
   if (req.trust !== false) {
     throwIfAborted(opts.signal);
+    // The scores are final; only the faithfulness figures are still to come.
+    opts.onPartial?.(resultBeforeTrust(skeleton, runs));
     opts.onProgress?.(1, 1, 'Checking faithfulness');
     trust = await computeTrust(context, runs, { baseline: defaultBaseline(context), seed: req.params?.seed ?? 0 });
   }
@@ -147,18 +181,8 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     logitLens = await logitLensReport(runner.logitLens, ids, plan, (id) => tokenizer.tokenText(id), opts.signal);
   }
   return {
-    schema: RESULT_SCHEMA,
-    version: RESULT_VERSION,
-    createdAt: new Date().toISOString(),
-    model: {
-      id: runner.info.id, architecture: runner.info.architecture, kind: runner.info.kind, contextLength: runner.info.contextLength,
-      ...(runner.info.variant ? { variant: runner.info.variant } : {}),
-    },
-    input: { text: req.text, tokens: resultTokens, ...(truncatedAt !== undefined ? { truncatedAt } : {}) },
-    target: { spec: req.target, rows: plan.rows },
-    predictions,
+    ...skeleton,
     runs,
-    request: req,
     ...(trust ? { trust } : {}),
     ...(counterfactuals ? { counterfactuals } : {}),
     ...(logitLens ? { logitLens } : {}),

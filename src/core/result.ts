@@ -8,6 +8,7 @@ import type { TrustReport } from './trust/trustReport';
 import type { LogitLensReport } from './logitLens';
 import type { VariationReport } from './trust/variation';
 import type { SelfRatingReport } from './trust/askModel';
+import type { PartialState } from './partialResult';
 
 export const RESULT_SCHEMA = 'promptscope.attribution';
 export const RESULT_VERSION = 1;
@@ -163,6 +164,8 @@ export interface AttributionResult {
   selfRating?: SelfRatingReport;
   /** Every layer's prediction at each target row's position, when asked for (versioned on its own). */
   logitLens?: LogitLensReport;
+  /** Present while a run streams, and on what a cancelled run computed: how far it got (absent when final). */
+  partial?: PartialState;
 }
 
 /** Throws a clear error when a JSON value is not a result this version understands. */

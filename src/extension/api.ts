@@ -9,6 +9,8 @@ import type { ExplainOptions, ExplainOutcome } from './explainController';
 import type { PanelUpdate } from './panelBridge';
 import type { StoredResult } from './resultStore';
 import type { AppliedTint, PaintedRange } from './tintRenderer';
+import type { AutoExplainStats } from './autoExplain';
+import type { PartialState } from '../core/partialResult';
 
 export interface PromptscopeApi {
   /** Milliseconds activate() took. */
@@ -44,4 +46,20 @@ export interface PromptscopeApi {
   stopStallMonitor(): number;
   /** CPU time this process used during the longest stall of the last monitoring. */
   stallCpuMs(): number;
+  /** Partial and final results as they were shown, oldest first, with the host's time to show each. */
+  liveUpdates(): readonly LiveUpdate[];
+  /** Runs promptscope.autoExplain started and how they ended. */
+  autoExplain(): AutoExplainStats;
+  /** The document range autoExplain would explain again (document offsets), if any. */
+  autoExplainRegion(documentUri: string): { start: number; end: number } | undefined;
+}
+
+export interface LiveUpdate {
+  documentUri: string;
+  createdAt: string;
+  /** Absent for a final result. */
+  partial?: PartialState;
+  /** Milliseconds the extension host spent repainting tints, legend and panel for this result. */
+  hostMs: number;
+  tokens: number;
 }

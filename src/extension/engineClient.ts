@@ -31,12 +31,15 @@ export class EngineCallError extends Error {
 export interface CallOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, message?: string) => void;
+  /** Explain calls: each partial result as it arrives (not yet validated: the caller parses it). */
+  onPartial?: (value: unknown) => void;
 }
 
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
   onProgress?: CallOptions['onProgress'];
+  onPartial?: CallOptions['onPartial'];
   /** Set once the caller gave up; a late reply is then only counted, never delivered. */
   cancelled: boolean;
 }
@@ -87,11 +90,11 @@ export class EngineClient extends Disposable {
   call<C extends EngineCall>(call: C, options: CallOptions = {}): Promise<EngineReply<C>> {
     this.stats.calls++;
     if (this.isDisposed) return Promise.reject(new EngineCallError('cancelled', 'Promptscope was shut down.'));
-    const { signal, onProgress } = options;
+    const { signal, onProgress, onPartial } = options;
     if (signal?.aborted) return Promise.reject(new EngineCallError('cancelled', 'Cancelled.'));
     const id = this.nextId++;
     return new Promise<EngineReply<C>>((resolve, reject) => {
-      const entry: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress, cancelled: false };
+      const entry: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress, onPartial, cancelled: false };
       this.pending.set(id, entry);
       const onAbort = () => {
         if (entry.cancelled) return;
@@ -188,6 +191,10 @@ export class EngineClient extends Disposable {
     if (!entry) return;
     if (msg.type === 'progress') {
       if (!entry.cancelled) entry.onProgress?.(msg.done, msg.total, msg.message);
+      return;
+    }
+    if (msg.type === 'partial') {
+      if (!entry.cancelled) entry.onPartial?.(msg.value);
       return;
     }
     this.pending.delete(msg.id);

@@ -6,8 +6,9 @@
  */
 import * as vscode from 'vscode';
 import type { ExplainRequest, MethodParams, TargetSpec } from '../core/request';
-import type { AttributionResult } from '../core/result';
+import { parseResult, type AttributionResult } from '../core/result';
 import { describeTooLong, type TooLongDetails } from '../core/tokenBudget';
+import { cancelledResult } from '../core/partialResult';
 import { defaultTargetSpec, readConfig, variationFromConfig } from './config';
 import { restrictedModeNotice } from './restrictedMode';
 import { EngineCallError, type EngineClient } from './engineClient';
@@ -30,6 +31,8 @@ export interface ExplainOptions {
   params?: MethodParams;
   /** Explain the text as a chat user message wrapped in the model's chat template. */
   chat?: { system?: string };
+  /** Started by promptscope.autoExplain: progress in the status bar, and no message when an edit stops it. */
+  auto?: boolean;
 }
 
 export type ExplainOutcome =
@@ -48,6 +51,10 @@ interface Running {
 export interface ExplainEvents {
   /** A new result was stored for a document. */
   onResult(stored: StoredResult): void;
+  /** A partial result of a running request was stored (or a cancelled run's last one was marked so). */
+  onPartial?(stored: StoredResult): void;
+  /** A request is about to run on this text (autoExplain remembers it as the region to re-explain). */
+  onStart?(uri: string, text: string, offset: number, options: ExplainOptions): void;
 }
 
 export class ExplainController extends Disposable {
@@ -116,6 +123,7 @@ export class ExplainController extends Disposable {
     this.cancel(uri, 'superseded');
     const running: Running = { controller: new AbortController() };
     this.running.set(uri, running);
+    this.events.onStart?.(uri, prompt.text, prompt.offset, options);
 
     // Follow edits while the model runs: edits before the text move it, edits inside it void the run.
     let offset = prompt.offset;
@@ -133,14 +141,33 @@ export class ExplainController extends Disposable {
       if (touched) this.cancel(uri, 'edited');
     });
 
+    // Partial results go into the store as they arrive; the last one stays (marked cancelled) if the run stops.
+    let partial: StoredResult | undefined;
+    const onPartial = (value: unknown) => {
+      if (touched || running.controller.signal.aborted) return;
+      let result: AttributionResult;
+      try {
+        result = parseResult(value);
+      } catch {
+        return;
+      }
+      partial = this.storeResult(uri, doc, result, request.text, offset);
+      if (prompt.leftOut) partial.leftOut = prompt.leftOut;
+      this.events.onPartial?.(partial);
+    };
     try {
-      const result = await this.runWithProgress(request, running.controller.signal);
+      const result = await this.runWithProgress(request, running.controller.signal, onPartial, options.auto === true);
       if (touched) throw new EngineCallError('cancelled', 'edited');
       const stored = this.storeResult(uri, doc, result, request.text, offset, prompt.sourceMap);
       if (prompt.leftOut) stored.leftOut = prompt.leftOut;
       this.events.onResult(stored);
       return { kind: 'ok', stored };
     } catch (err) {
+      // What a stopped run computed stays, marked partial (unless a newer result already replaced it).
+      if (partial && this.store.get(uri) === partial && err instanceof EngineCallError && err.code === 'cancelled') {
+        partial.result = cancelledResult(partial.result);
+        this.events.onPartial?.(partial);
+      }
       return this.handleFailure(err, running.reason, editor, options, request);
     } finally {
       editWatch.dispose();
@@ -151,15 +178,18 @@ export class ExplainController extends Disposable {
   private async runWithProgress(
     request: ExplainRequest,
     signal: AbortSignal,
+    onPartial: (value: unknown) => void,
+    auto: boolean,
   ): Promise<AttributionResult> {
     const method = request.methods.join(' + ');
     const started = Date.now();
     const cold = !this.engine.running;
     return vscode.window.withProgress(
       {
-        location: vscode.ProgressLocation.Notification,
+        // Runs started by autoExplain stay out of the way, in the status bar.
+        location: auto ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification,
         title: `Promptscope: ${method}`,
-        cancellable: true,
+        cancellable: !auto,
       },
       async (progress, token) => {
         const sub = token.onCancellationRequested(() => this.cancelBySignal(signal, 'user'));
@@ -191,6 +221,7 @@ export class ExplainController extends Disposable {
             { op: 'explain', request },
             {
               signal,
+              onPartial,
               onProgress: (done, total, message) => {
                 if (done === 0 && message && /^preparing gradients/i.test(message)) {
                   startPhase('Preparing gradients (the first run on a model builds and caches its gradient graph)…');
@@ -265,7 +296,7 @@ export class ExplainController extends Disposable {
     if (e.code === 'cancelled') {
       const why = reason ?? 'user';
       if (why === 'closed') this.inform('info', 'Promptscope stopped: the document was closed while it was being explained.');
-      if (why === 'edited') this.inform('info', 'Promptscope stopped: the text changed while it was being explained. Run it again on the new text.');
+      if (why === 'edited' && !options.auto) this.inform('info', 'Promptscope stopped: the text changed while it was being explained. Run it again on the new text.');
       return { kind: 'cancelled', reason: why };
     }
     if (e.code === 'model-load' && e.details?.cacheDir) {

@@ -21,6 +21,8 @@ import { RunHistory } from './runHistory';
 import { StallMonitor } from './stallMonitor';
 import { TintRenderer } from './tintRenderer';
 import { UnstableSignMarks } from './unstableSignMarks';
+import { AutoExplain } from './autoExplain';
+import type { LiveUpdate } from './api';
 
 /** Workspace-state key of the saved run history (per-document earlier runs, for comparisons). */
 const HISTORY_KEY = 'promptscope.runHistory';
@@ -36,6 +38,9 @@ class Promptscope extends Disposable {
   readonly panel: PanelBridge;
   readonly stall = new StallMonitor();
   readonly history: RunHistory;
+  readonly auto: AutoExplain;
+  /** Every partial and final result shown, with the extension host's time to show it (newest last). */
+  readonly liveUpdates: LiveUpdate[] = [];
 
   constructor(private readonly context: vscode.ExtensionContext) {
     super();
@@ -65,8 +70,13 @@ class Promptscope extends Disposable {
       }),
     );
     this.controller = this._register(
-      new ExplainController(this.engine, this.store, { onResult: (stored) => this.onResult(stored) }),
+      new ExplainController(this.engine, this.store, {
+        onResult: (stored) => this.onResult(stored),
+        onPartial: (stored) => this.onPartial(stored),
+        onStart: (uri, text, offset, options) => this.auto.remember(uri, text, offset, options),
+      }),
     );
+    this.auto = this._register(new AutoExplain((editor, options) => this.controller.explain(editor, options), (uri) => this.controller.cancel(uri, 'superseded')));
     this.panel = this._register(new PanelBridge(context, this.store, (stored, change) => this.rerun(stored, change)));
     this.panel.history = this.history;
     this.panel.onRestored = (stored) => this.onResult(stored);
@@ -190,6 +200,24 @@ class Promptscope extends Disposable {
   private onResult(stored: StoredResult): void {
     this.history.add(stored.documentUri, stored.result);
     this.saveHistory();
+    const t0 = performance.now();
+    this.show(stored);
+    this.recordUpdate(stored, performance.now() - t0);
+  }
+
+  /** A partial result arrived (or a cancelled run's was marked): repaint in place, like a final one. */
+  private onPartial(stored: StoredResult): void {
+    const t0 = performance.now();
+    this.show(stored);
+    this.recordUpdate(stored, performance.now() - t0);
+  }
+
+  private recordUpdate(stored: StoredResult, hostMs: number): void {
+    this.liveUpdates.push({ documentUri: stored.documentUri, createdAt: stored.result.createdAt, ...(stored.result.partial ? { partial: { ...stored.result.partial, pending: undefined } } : {}), hostMs, tokens: stored.result.input.tokens.length });
+    if (this.liveUpdates.length > 200) this.liveUpdates.shift();
+  }
+
+  private show(stored: StoredResult): void {
     for (const ed of vscode.window.visibleTextEditors) {
       if (ed.document.uri.toString() === stored.documentUri) this.renderer.renderEditor(ed, true);
     }
@@ -299,6 +327,9 @@ class Promptscope extends Disposable {
       startStallMonitor: () => this.stall.start(),
       stopStallMonitor: () => this.stall.stop(),
       stallCpuMs: () => this.stall.maxStallCpuMs,
+      liveUpdates: () => [...this.liveUpdates],
+      autoExplain: () => ({ ...this.auto.stats }),
+      autoExplainRegion: (uri) => this.auto.region(uri),
     };
   }
 }

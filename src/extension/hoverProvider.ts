@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { showMarks } from '../core/viewUnits';
 import { trustHeadline, variationHeadline } from '../core/trust/trustText';
+import { partialHoverText } from './partialText';
 import { counterfactualHoverText, formatPercent, formatScore, spanLevelText, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
@@ -51,6 +52,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     );
     const level = spanLevelText(run.diagnostics.spanLevels?.[live.index]);
     if (level) md.appendText(`\n${level}`);
+    const partial = partialHoverText(result, stored.run, live.index);
+    if (partial) md.appendText(`\n${partial}`);
     const cfg = readConfig();
     const view = this.renderer.viewFor(stored);
     const shade = view.shades[live.index];

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { ellipsis, formatPercent, formatScore, visibleWhitespace } from './hoverText';
 import { Disposable } from './lifecycle';
+import { partialSummary } from '../core/partialResult';
+import { partialLegendText } from './partialText';
 import type { ResultStore } from './resultStore';
 import type { TintRenderer } from './tintRenderer';
 
@@ -43,11 +45,13 @@ export class LegendStatusBar extends Disposable {
     // The status bar cannot show colours, so the scale is spelled out.
     const scale = cfg.colourScale === 'absolute' ? 'orange: larger |score|' : cfg.colourScale === 'positive' ? 'orange raises' : 'orange raises, blue lowers';
     const leftOut = stored.leftOut ? ` · trailing ${visibleWhitespace(stored.leftOut).slice(0, 3)} left out` : '';
-    this.item.text = `$(symbol-color) “${ellipsis(target)}” ${row ? formatPercent(row.probability) : ''} · ${scale}${leftOut}${off}`;
+    const partial = partialSummary(result);
+    this.item.text = `$(symbol-color) ${partial ? `${partial} · ` : ''}“${ellipsis(target)}” ${row ? formatPercent(row.probability) : ''} · ${scale}${leftOut}${off}`;
     const tip = new vscode.MarkdownString(undefined, false);
     tip.isTrusted = false;
     tip.supportHtml = false;
     tip.appendMarkdown('**Promptscope**\n\n');
+    if (partial) tip.appendText(`${partialLegendText(result)}\n\n`);
     tip.appendText(`Blue tokens lower, orange tokens raise the ${run?.method ?? ''} score of the target “${target}”`);
     if (row?.foilText !== undefined) tip.appendText(` vs “${visibleWhitespace(row.foilText)}”`);
     tip.appendText(` (p = ${row ? formatPercent(row.probability) : '–'}, score ${row ? formatScore(row.score) : '–'}).`);

@@ -4,6 +4,7 @@
  */
 import { EngineError, type EngineCall, type ModelSummary } from '../core/engineProtocol';
 import { explain } from '../core/explain';
+import type { AttributionResult } from '../core/result';
 import { METHODS } from '../core/methods/registry';
 import { listCachedHubModels } from './hub/cachedModels';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
@@ -42,7 +43,7 @@ export class Engine {
     return p;
   }
 
-  async call(call: EngineCall, signal?: AbortSignal, onProgress?: ProgressCallback): Promise<unknown> {
+  async call(call: EngineCall, signal?: AbortSignal, onProgress?: ProgressCallback, onPartial?: (result: AttributionResult) => void): Promise<unknown> {
     switch (call.op) {
       case 'ping':
         return { pong: true, pid: process.pid };
@@ -82,7 +83,7 @@ export class Engine {
           await ensureAttention(m, this.options.cacheDir);
         }
         if (call.request.logitLens) await ensureLogitLens(m);
-        const result = await explain(call.request, m, { signal, onProgress });
+        const result = await explain(call.request, m, { signal, onProgress, onPartial });
         if (!call.request.variation) return result;
         return addVariation(result, call.request.variation, m, (id) => this.model(id), { signal, cacheDir: this.options.cacheDir, onProgress });
       }

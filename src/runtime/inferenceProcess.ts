@@ -21,8 +21,11 @@ async function handle(msg: ToEngine): Promise<void> {
   const controller = new AbortController();
   running.set(msg.id, controller);
   try {
-    const value = await engine.call(msg.call, controller.signal, (done, total, message) =>
-      send({ type: 'progress', id: msg.id, done, total, message }),
+    const value = await engine.call(
+      msg.call,
+      controller.signal,
+      (done, total, message) => send({ type: 'progress', id: msg.id, done, total, message }),
+      (partial) => send({ type: 'partial', id: msg.id, value: partial }),
     );
     send({ type: 'result', id: msg.id, value });
   } catch (err) {

@@ -59,6 +59,8 @@ export async function scoreInBatches(
   cap: number,
   signal?: AbortSignal,
   onProgress?: ProgressSink,
+  /** Called after each run with every value so far (streaming methods turn them into partial scores). */
+  onValues?: (values: readonly ScoreValue[][]) => void,
 ): Promise<{ values: ScoreValue[][]; batches: number }> {
   const batches = planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'), itemsPerBatch(items.length));
   const values: ScoreValue[][] = [];
@@ -67,6 +69,7 @@ export async function scoreInBatches(
     throwIfAborted(signal);
     values.push(...(await runner.score(batch, signal)));
     done += batch.length;
+    onValues?.(values);
     onProgress?.(done, items.length);
   }
   return { values, batches: batches.length };

@@ -148,7 +148,11 @@ export const coarseToFine: AttributionMethod = {
       batches += out.batches;
       passes += nodes.length * perBranch;
       nodes.forEach((c) => assign(c, out.scores.map((row) => row[c.tokens[0]] * c.tokens.length)));
-      ctx.onProgress?.(passes, Math.max(passes, Math.min(budget.passes, loo)));
+      const totalPasses = Math.max(passes, Math.min(budget.passes, loo));
+      // Every score so far is an exact occlusion of its span: a consistent picture to show while refining.
+      const unit = SPAN_LEVELS[Math.max(...nodes.map((c) => SPAN_LEVELS.indexOf(c.level)))];
+      ctx.onPartial?.({ scores, spanLevels: levels, unit, passes, totalPasses, meaning: `drop in the target log-probability when the token's span is ${baseline === 'delete' ? 'deleted' : 'occluded'}, shared by the span's tokens; refining coarse to fine (${passes} passes so far)` });
+      ctx.onProgress?.(passes, totalPasses);
     };
 
     const queue: SpanNode[] = [];

@@ -4,6 +4,7 @@ import type { MethodParams } from '../request';
 import type { AttentionDetail, CounterfactualEdits, MethodRun, SpanLevel } from '../result';
 import type { TargetPlan } from '../targets';
 import type { EncodedToken } from '../tokenizer';
+import type { PartialSink } from '../partialResult';
 
 export interface MethodContext {
   runner: ModelRunner;
@@ -22,6 +23,8 @@ export interface MethodContext {
   maxTokensPerBatch: number;
   signal?: AbortSignal;
   onProgress?: ProgressSink;
+  /** Streaming methods report their scores so far after a chunk of passes (see src/core/partialResult.ts). */
+  onPartial?: PartialSink;
 }
 
 export interface MethodOutput {

@@ -7,6 +7,8 @@ import { EngineError } from '../engineProtocol';
 import type { OcclusionBaseline } from '../request';
 import { branchItems, rowScores } from '../targets';
 import { scoreInBatches } from './batching';
+import type { ScoreValue } from '../modelRunner';
+import type { PartialUnit } from '../partialResult';
 import type { AttributionMethod, MethodContext, MethodOutput } from './method';
 
 interface Perturbed {
@@ -43,8 +45,16 @@ function baselineId(ctx: MethodContext, baseline: Exclude<OcclusionBaseline, 'de
   return id;
 }
 
-/** Runs occlusion over token groups and spreads each group's effect over its tokens. */
-export async function occlusionScores(ctx: MethodContext, groups: number[][], baseline: OcclusionBaseline): Promise<{ scores: number[][]; batches: number }> {
+/**
+ * Runs occlusion over token groups and spreads each group's effect over its tokens. With `stream` and a
+ * partial sink in the context, the scores of the groups finished so far go out after every run.
+ */
+export async function occlusionScores(
+  ctx: MethodContext,
+  groups: number[][],
+  baseline: OcclusionBaseline,
+  stream?: { unit: PartialUnit; meaning: string },
+): Promise<{ scores: number[][]; batches: number }> {
   const classifier = ctx.runner.info.kind === 'sequence-classifier';
   const full = ctx.plan.rows.map((r) => r.score);
   const perBranch = ctx.plan.branches.length;
@@ -52,19 +62,36 @@ export async function occlusionScores(ctx: MethodContext, groups: number[][], ba
     const p = occlude(ctx, g, baseline);
     return branchItems(ctx.plan, p.ids, p.mask, p.positions, classifier);
   });
-  const { values, batches } = await scoreInBatches(ctx.runner, items, ctx.maxTokensPerBatch, ctx.signal, ctx.onProgress);
   const n = ctx.prompt.length;
-  const sums = ctx.plan.rows.map(() => new Float64Array(n));
-  const counts = new Float64Array(n);
-  groups.forEach((g, gi) => {
-    const perturbed = rowScores(ctx.plan, values.slice(gi * perBranch, (gi + 1) * perBranch));
-    for (const t of g) {
-      counts[t]++;
-      perturbed.forEach((s, r) => (sums[r][t] += (full[r] - s) / g.length));
+  /** Scores from the first `finished` groups (a token in no finished group scores 0). */
+  const accumulate = (values: readonly ScoreValue[][], finished: number): { scores: number[][]; counts: Float64Array } => {
+    const sums = ctx.plan.rows.map(() => new Float64Array(n));
+    const counts = new Float64Array(n);
+    for (let gi = 0; gi < finished; gi++) {
+      const g = groups[gi];
+      const perturbed = rowScores(ctx.plan, values.slice(gi * perBranch, (gi + 1) * perBranch));
+      for (const t of g) {
+        counts[t]++;
+        perturbed.forEach((s, r) => (sums[r][t] += (full[r] - s) / g.length));
+      }
     }
-  });
-  const scores = sums.map((row) => Array.from(row, (v, t) => (counts[t] ? v / counts[t] : 0)));
-  return { scores, batches };
+    return { scores: sums.map((row) => Array.from(row, (v, t) => (counts[t] ? v / counts[t] : 0))), counts };
+  };
+  const sink = stream && ctx.onPartial;
+  const onValues = sink
+    ? (values: readonly ScoreValue[][]) => {
+        const finished = Math.floor(values.length / Math.max(1, perBranch));
+        if (finished >= groups.length) return; // the final scores follow at once
+        const { scores, counts } = accumulate(values, finished);
+        // A token of a sliding window counts as scored only once every window over it ran.
+        const remaining = new Set(groups.slice(finished).flat());
+        const pending = [...new Set(groups.flat())].filter((t) => remaining.has(t) || !counts[t]).sort((a, b) => a - b);
+        for (const t of pending) for (const row of scores) row[t] = 0;
+        sink({ scores, unit: stream.unit, passes: finished * perBranch, totalPasses: groups.length * perBranch, pending, meaning: stream.meaning });
+      }
+    : undefined;
+  const { values, batches } = await scoreInBatches(ctx.runner, items, ctx.maxTokensPerBatch, ctx.signal, ctx.onProgress, onValues);
+  return { scores: accumulate(values, groups.length).scores, batches };
 }
 
 /** Indices of the prompt tokens a method may occlude (special tokens stay). */
@@ -93,8 +120,9 @@ export const leaveOneOut: AttributionMethod = {
   needsGradients: false,
   async run(ctx): Promise<MethodOutput> {
     const baseline = defaultBaseline(ctx);
-    const { scores, batches } = await occlusionScores(ctx, visibleTokens(ctx).map((i) => [i]), baseline);
-    return { scores, batches, params: { baseline }, meaning: MEANINGS[baseline] };
+    const meaning = MEANINGS[baseline];
+    const { scores, batches } = await occlusionScores(ctx, visibleTokens(ctx).map((i) => [i]), baseline, { unit: 'token', meaning });
+    return { scores, batches, params: { baseline }, meaning };
   },
 };
 
@@ -116,8 +144,9 @@ export const slidingWindow: AttributionMethod = {
       groups.push(visible.slice(s, s + width));
       if (s + width >= visible.length) break;
     }
-    const { scores, batches } = await occlusionScores(ctx, groups, baseline);
-    return { scores, batches, params: { baseline, window: width, stride }, meaning: `${MEANINGS[baseline]}, in windows of ${width} (stride ${stride}), shared by the window's tokens` };
+    const meaning = `${MEANINGS[baseline]}, in windows of ${width} (stride ${stride}), shared by the window's tokens`;
+    const { scores, batches } = await occlusionScores(ctx, groups, baseline, { unit: 'window', meaning });
+    return { scores, batches, params: { baseline, window: width, stride }, meaning };
   },
 };
 
@@ -128,7 +157,8 @@ export const wordOcclusion: AttributionMethod = {
   needsGradients: false,
   async run(ctx): Promise<MethodOutput> {
     const baseline = defaultBaseline(ctx);
-    const { scores, batches } = await occlusionScores(ctx, ctx.words, baseline);
-    return { scores, batches, params: { baseline }, meaning: `${MEANINGS[baseline].replace('the token is', 'its word is')}, shared by the word's tokens` };
+    const meaning = `${MEANINGS[baseline].replace('the token is', 'its word is')}, shared by the word's tokens`;
+    const { scores, batches } = await occlusionScores(ctx, ctx.words, baseline, { unit: 'word', meaning });
+    return { scores, batches, params: { baseline }, meaning };
   },
 };

@@ -52,6 +52,8 @@ export function run(): Promise<void> {
   require('./compare.test');
   require('./literals.test');
   require('./notebook.test');
+  require('./live.test');
+  require('./autoExplain.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
