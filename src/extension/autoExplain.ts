@@ -60,9 +60,15 @@ export class AutoExplain extends Disposable {
   }
 
   /** Every request that starts (by command or here) makes its text the region to re-explain. */
-  remember(uri: string, text: string, offset: number, options: ExplainOptions): void {
+  remember(uri: string, text: string, offset: number, options: ExplainOptions, decoded?: { sourceLength: number }): void {
     // A run started here explains the region without its trailing whitespace: the region itself stays.
     if (options.auto && this.regions.has(uri)) return;
+    // A string literal with escapes was decoded into the prompt: its source text is not the prompt, and
+    // re-explaining it needs the literal found again, which only the commands do.
+    if (decoded) {
+      this.forget(uri);
+      return;
+    }
     const { explicit: _explicit, auto: _auto, mode: _mode, ...kept } = options;
     this.regions.set(uri, { region: { start: offset, end: offset + text.length }, options: kept, text });
   }

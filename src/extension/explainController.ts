@@ -54,7 +54,7 @@ export interface ExplainEvents {
   /** A partial result of a running request was stored (or a cancelled run's last one was marked so). */
   onPartial?(stored: StoredResult): void;
   /** A request is about to run on this text (autoExplain remembers it as the region to re-explain). */
-  onStart?(uri: string, text: string, offset: number, options: ExplainOptions): void;
+  onStart?(uri: string, text: string, offset: number, options: ExplainOptions, decoded: { sourceLength: number } | undefined): void;
 }
 
 export class ExplainController extends Disposable {
@@ -123,7 +123,7 @@ export class ExplainController extends Disposable {
     this.cancel(uri, 'superseded');
     const running: Running = { controller: new AbortController() };
     this.running.set(uri, running);
-    this.events.onStart?.(uri, prompt.text, prompt.offset, options);
+    this.events.onStart?.(uri, prompt.text, prompt.offset, options, prompt.sourceMap && { sourceLength: prompt.sourceMap.source.length });
 
     // Follow edits while the model runs: edits before the text move it, edits inside it void the run.
     let offset = prompt.offset;
@@ -151,7 +151,7 @@ export class ExplainController extends Disposable {
       } catch {
         return;
       }
-      partial = this.storeResult(uri, doc, result, request.text, offset);
+      partial = this.storeResult(uri, doc, result, request.text, offset, prompt.sourceMap);
       if (prompt.leftOut) partial.leftOut = prompt.leftOut;
       this.events.onPartial?.(partial);
     };

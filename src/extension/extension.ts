@@ -73,7 +73,7 @@ class Promptscope extends Disposable {
       new ExplainController(this.engine, this.store, {
         onResult: (stored) => this.onResult(stored),
         onPartial: (stored) => this.onPartial(stored),
-        onStart: (uri, text, offset, options) => this.auto.remember(uri, text, offset, options),
+        onStart: (uri, text, offset, options, decoded) => this.auto.remember(uri, text, offset, options, decoded),
       }),
     );
     this.auto = this._register(new AutoExplain((editor, options) => this.controller.explain(editor, options), (uri) => this.controller.cancel(uri, 'superseded')));
