@@ -54,7 +54,17 @@ function unifyTotalLength(g: Graph, seq: number | string | undefined): void {
   if (typeof seq === 'string' && mask?.dims?.length === 2) mask.dims = [mask.dims[0], seq];
 }
 
-export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions): { graph: Graph; cut: ReturnType<typeof cutAtEmbeddings>; logits: string } {
+/** The model cut at the embeddings with the target score as its only output: what gets differentiated. */
+export interface ScoreGraph {
+  graph: Graph;
+  cut: ReturnType<typeof cutAtEmbeddings>;
+  logits: string;
+  /** Batch and sequence dims of the ids (symbols when the model has them). */
+  batch: number | string;
+  sequence: number | string;
+}
+
+export function buildScoreGraph(model: ModelProto, opts: GradientModelOptions): ScoreGraph {
   const g = Graph.fromModelProto(model);
   const inputIds = opts.inputIds ?? 'input_ids';
   if (!g.inputs.some((i) => i.name === inputIds)) throw new Error(`The model has no "${inputIds}" input.`);
@@ -77,14 +87,23 @@ export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions
   for (const i of g.inputs) if (i.name === TARGET_IDS || i.name === TARGET_POSITIONS || i.name === TARGET_WEIGHTS) i.dims = [batch, 'targets'];
   g.outputs = [{ name: score, elemType: DataType.FLOAT, dims: [batch] }];
   g.topoSortAndPrune();
+  return { graph: g, cut, logits, batch, sequence: idsInfo.dims?.[1] ?? 'sequence' };
+}
+
+/** Keeps only the inputs the graph reads, besides the embeddings and the target (input_ids usually goes with the lookup). */
+export function dropUnusedInputs(g: Graph, keep: string[] = []): void {
+  const used = new Set(g.nodes.flatMap((n) => n.inputs));
+  const kept = new Set([INPUTS_EMBEDS, TARGET_IDS, TARGET_POSITIONS, TARGET_WEIGHTS, ...keep]);
+  g.inputs = g.inputs.filter((i) => kept.has(i.name) || used.has(i.name));
+}
+
+export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions): { graph: Graph; cut: ReturnType<typeof cutAtEmbeddings>; logits: string } {
+  const { graph: g, cut, logits, batch, sequence } = buildScoreGraph(model, opts);
   const grads = appendGradients(g, { ys: [SCORE], wrt: [INPUTS_EMBEDS] });
   g.add('Identity', [grads.get(INPUTS_EMBEDS)!], {}, { outputs: [GRADIENT_OUTPUT] });
-  g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: [batch, idsInfo.dims?.[1] ?? 'sequence', cut.hiddenSize] });
+  g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: [batch, sequence, cut.hiddenSize] });
   g.topoSortAndPrune();
-  // Keep only inputs the augmented graph reads (input_ids usually disappears with the lookup).
-  const used = new Set(g.nodes.flatMap((n) => n.inputs));
-  const keep = new Set([INPUTS_EMBEDS, 'target_ids', 'target_positions', 'target_weights']);
-  g.inputs = g.inputs.filter((i) => keep.has(i.name) || used.has(i.name));
+  dropUnusedInputs(g);
   return { graph: g, cut, logits };
 }
 

@@ -29,7 +29,7 @@ export interface LogitLensGraph {
 }
 
 /** True if `v` is computed (transitively) from `from`. */
-function dependsOn(g: Graph, v: string, from: string, memo = new Map<string, boolean>()): boolean {
+export function dependsOn(g: Graph, v: string, from: string, memo = new Map<string, boolean>()): boolean {
   if (v === from) return true;
   const known = memo.get(v);
   if (known !== undefined) return known;
