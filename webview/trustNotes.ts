@@ -16,6 +16,12 @@ const NOTES: Record<string, string> = {
     'Integrated gradients sum gradients along a path from a baseline to the input. The completeness gap shows how far the scores are from adding up to the score difference; a large gap means too few steps.',
   smoothgrad:
     'SmoothGrad averages gradients over noisy copies of the input. Scores vary with the seed and noise level; compare runs with the same seed.',
+  'gradient-shap':
+    'GradientSHAP averages gradient \u00d7 (input \u2212 baseline) over random baselines, noise and points on the path. It does not hinge on one arbitrary baseline, but it is a random estimate: the standard error says how much another seed could move a score, and the scores add up to the score difference only on average.',
+  'layer-gradient-x-activation':
+    'Layer gradient \u00d7 activation scores each token\u2019s state inside the model at one depth, not the input word: at deep layers a position has already mixed in its context, and at the last layer only the predicting position can matter. It is first-order, like gradient \u00d7 input.',
+  'layer-integrated-gradients':
+    'Layer integrated gradients integrate from the state a baseline prompt reaches at that depth to the real one; the completeness gap shows how far the scores are from adding up to the difference. Like the layer sweep, it describes positions inside the model, which carry their context, not isolated words.',
   'shapley-sampling':
     'Shapley sampling averages each token\u2019s effect over random orders of adding tokens back, so interactions are shared fairly and the scores add up exactly to the full-minus-empty score. It is an estimate: the standard error says how much another seed could move a score; raise the samples when it is large.',
   'kernel-shap':

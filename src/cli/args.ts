@@ -77,6 +77,11 @@ Options:
   --replacement S        reagent: replacement tokens: uniform | model (default uniform; --baseline replaces instead)
   --noise X              SmoothGrad noise, as a fraction of the embeddings' range (default 0.1)
   --layer L --head H     attention: read one layer / head (0-based; default: the mean over all)
+  --layer L              layer methods: the block whose residual-stream output is attributed: an index
+                         (0-based), middle or last (default middle)
+  --layer-input          layer methods: attribute the stream entering the block instead of its output
+  --sweep-layers         layer-integrated-gradients: also attribute at every depth (one path each; the
+                         layer-gradient-x-activation sweep is always included, from its one backward pass)
   --suppression F        atman: suppression factor f (default 0.9: the token's scores × 0.1)
   --conceptual K         atman: also suppress tokens whose embeddings have cosine ≥ K (paper: 0.7)
   --attention-detail     attention methods: print the layer × head summary and keep every layer's
@@ -185,7 +190,13 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       }
       case '--seed': o.params.seed = int(0); break;
-      case '--layer': o.params.layer = int(0); break;
+      case '--layer': {
+        const raw = argv[i + 1];
+        if (raw === 'middle' || raw === 'last') { o.params.layerPick = raw; i++; } else o.params.layer = int(0);
+        break;
+      }
+      case '--layer-input': o.params.layerInput = true; break;
+      case '--sweep-layers': o.params.sweepLayers = true; break;
       case '--head': o.params.head = int(0); break;
       case '--suppression': case '--conceptual': {
         const raw = value();

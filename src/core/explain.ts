@@ -126,7 +126,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
   for (const [mi, method] of methods.entries()) {
     throwIfAborted(opts.signal);
     const f0 = runner.forwardCount;
-    const b0 = runner.gradients?.backwardCount ?? 0;
+    const b0 = (runner.gradients?.backwardCount ?? 0) + (runner.layerGradients?.backwardCount ?? 0);
     const t0 = performance.now();
     // A streaming method's progress line names its unit and passes ("Explaining · words · 34/120 passes").
     let streamed: MethodPartial | undefined;
@@ -150,7 +150,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
       meaning: out.meaning,
       diagnostics: {
         forwardPasses: runner.forwardCount - f0,
-        backwardPasses: (runner.gradients?.backwardCount ?? 0) - b0,
+        backwardPasses: (runner.gradients?.backwardCount ?? 0) + (runner.layerGradients?.backwardCount ?? 0) - b0,
         elapsedMs: Math.round((performance.now() - t0) * 10) / 10,
         batches: out.batches,
         ...(out.seed !== undefined ? { seed: out.seed } : {}),
@@ -163,6 +163,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
         ...(out.occlusions !== undefined ? { occlusions: out.occlusions } : {}),
       },
       ...(out.attention ? { attention: out.attention } : {}),
+      ...(out.layerSweep ? { layerSweep: out.layerSweep } : {}),
     });
     if (out.counterfactuals) counterfactuals = out.counterfactuals;
   }

@@ -2,6 +2,7 @@
  * The one interface attribution methods are written against. The runtime layer implements it on top of
  * onnxruntime-node; methods never know which model format or front end is behind it.
  */
+import type { LayerGradientBackend } from './layerGradients';
 import type { LogitLensBackend } from './logitLens';
 
 export type ModelKind = 'causal-lm' | 'sequence-classifier';
@@ -112,6 +113,9 @@ export interface ModelRunner {
 
   /** The final norm and LM head after every block (absent until prepared). */
   logitLens?: LogitLensBackend;
+
+  /** Gradients at the residual stream between blocks (layer methods; absent when the stream is not found). */
+  layerGradients?: LayerGradientBackend;
 }
 
 /** One sequence whose attention probabilities are read. */

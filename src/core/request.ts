@@ -35,6 +35,12 @@ export interface MethodParams {
   /** Attention: the layer and head read (0-based); omitted = the mean over all layers / heads. */
   layer?: number;
   head?: number;
+  /** Layer methods: the block by position instead of index (layer wins when both are set; default middle). */
+  layerPick?: 'middle' | 'last';
+  /** Layer methods: attribute to the input of the block (the stream entering it) instead of its output. */
+  layerInput?: boolean;
+  /** Layer integrated gradients: also compute the attribution at every depth (one path per depth). */
+  sweepLayers?: boolean;
   /** AtMan: suppression f (scores of the suppressed key × (1 − f)); conceptual suppression threshold κ. */
   suppression?: number;
   conceptual?: number;

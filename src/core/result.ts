@@ -77,6 +77,16 @@ export interface MethodRun {
   };
   /** Attention methods: the probabilities behind the scores (large; exports keep them only on request). */
   attention?: AttentionDetail;
+  /** Layer methods: the same attribution at every depth, for the layer × token heatmap. */
+  layerSweep?: LayerSweep;
+}
+
+/** One layer method's scores at several depths of the residual stream. */
+export interface LayerSweep {
+  /** Stream indices: 0 = the embeddings as block 0 reads them, s = the output of block s − 1. */
+  streams: number[];
+  /** scores[row][k][token] at streams[k]. */
+  scores: number[][][];
 }
 
 /** Every layer's and head's attention over one sequence: the prompt plus the continuation fed back as input. */

@@ -37,6 +37,8 @@ export interface PromptscopeConfig {
   timeBudget: number;
   /** Runs kept per document for comparisons (the current one included). */
   historySize: number;
+  /** Layer methods: a block index, middle or last. */
+  layer: string;
 }
 
 export const SECTION = 'promptscope';
@@ -63,6 +65,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PromptscopeConfig
     methodSeeds: clampInt(c.get<number>('methodSeeds', 0), 0, 64),
     timeBudget: clamp(c.get<number>('timeBudget', 0), 0, 86_400),
     historySize: clampInt(c.get<number>('historySize', 5), 1, 50),
+    layer: String(c.get<string>('layer', 'middle') ?? 'middle'),
   };
 }
 

@@ -4,6 +4,7 @@
  * tracks edits made while the model runs, turns engine errors into one clear message each, and stores the
  * result. On any failure the editor is left exactly as it was.
  */
+import { LAYER_METHODS, layerParamsFor } from './layerSetting';
 import * as vscode from 'vscode';
 import type { ExplainRequest, MethodParams, TargetSpec } from '../core/request';
 import { parseResult, type AttributionResult } from '../core/result';
@@ -115,7 +116,7 @@ export class ExplainController extends Disposable {
       truncateFromStart: options.truncateFromStart,
       trust: cfg.trust,
       ...(variationFromConfig(cfg) ? { variation: variationFromConfig(cfg) } : {}),
-      ...(options.params || cfg.timeBudget > 0 ? { params: { ...(cfg.timeBudget > 0 ? { timeBudget: cfg.timeBudget } : {}), ...options.params } } : {}),
+      ...(options.params || cfg.timeBudget > 0 || layerMethodsIn(options.methods ?? [cfg.method]) ? { params: { ...(cfg.timeBudget > 0 ? { timeBudget: cfg.timeBudget } : {}), ...layerParamsFor(options.methods?.length ? options.methods : [cfg.method], cfg.layer), ...options.params } } : {}),
       ...(options.chat ? { chat: options.chat } : {}),
     };
 
@@ -382,4 +383,8 @@ function formatDuration(ms: number): string {
   if (ms < 1000) return '<1 s';
   if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
   return `${Math.round(ms / 60_000)} min`;
+}
+
+function layerMethodsIn(methods: readonly string[]): boolean {
+  return methods.some((m) => LAYER_METHODS.has(m));
 }

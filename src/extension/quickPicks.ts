@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { PANEL_METHODS } from '../core/panelProtocol';
 import type { Granularity, MethodParams, TargetSpec } from '../core/request';
 import { readConfig, SECTION } from './config';
+import { LAYER_METHODS, layerParamsFor } from './layerSetting';
 import type { EngineClient } from './engineClient';
 import { checkModel, pickModel } from './modelPicker';
 import type { ModelKind } from '../core/modelRunner';
@@ -52,6 +53,23 @@ async function pickFeatureUnit(): Promise<Granularity | undefined> {
   return pick?.label;
 }
 
+/** The block the layer methods read: middle, last or an index (the model's block count is checked by the engine). */
+async function pickLayer(current: string): Promise<string | undefined> {
+  const items = [
+    { label: 'middle', detail: 'The middle block: where inputs are mixed but not yet turned into the answer' },
+    { label: 'last', detail: 'The last block: only the predicting position can matter there' },
+    { label: 'Block index…', detail: 'A block by its 0-based index' },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: `Promptscope: layer for the layer methods (setting: ${current})` });
+  if (!pick) return undefined;
+  if (pick.label !== 'Block index…') return pick.label;
+  return vscode.window.showInputBox({
+    title: 'Promptscope: block index (0-based)',
+    value: /^\d+$/.test(current) ? current : '0',
+    validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'A whole number from 0'),
+  });
+}
+
 export async function pickExplainOptions(engine: EngineClient): Promise<ExplainChoice | undefined> {
   const cfg = readConfig();
   const { bundled, downloaded, methods } = await listModels(engine);
@@ -83,6 +101,11 @@ export async function pickExplainOptions(engine: EngineClient): Promise<ExplainC
     const features = await pickFeatureUnit();
     if (!features) return undefined;
     params = { features };
+  }
+  if (names.some((n) => LAYER_METHODS.has(n))) {
+    const layer = await pickLayer(cfg.layer);
+    if (layer === undefined) return undefined;
+    params = { ...params, ...layerParamsFor(names, layer) };
   }
   return { methods: names, target, model: model || undefined, ...(params ? { params } : {}) };
 }

@@ -1,5 +1,6 @@
 /** A model ready to explain with: folder, tokenizer, runner and the ids occlusion baselines need. */
 import { createLogitLensBackend } from './logitLensBackend';
+import { createLayerGradientBackend } from './layerGradientBackend';
 import { EngineError } from '../core/engineProtocol';
 import type { ExplainDeps } from '../core/explain';
 import type { ModelInfo, SpecialTokenIds } from '../core/modelRunner';
@@ -102,6 +103,7 @@ export function defaultCacheDir(): string {
  * for, so occlusion-only users never pay for it.
  */
 export async function ensureGradients(model: LoadedModel, cacheDir = defaultCacheDir()): Promise<void> {
+  attachLayerGradients(model);
   if (model.runner.gradients) return;
   try {
     model.runner.gradients = await createGradientBackend(model.folder.dir, model.folder.onnxPath, {
@@ -115,6 +117,18 @@ export async function ensureGradients(model: LoadedModel, cacheDir = defaultCach
     if (err instanceof UnsupportedGradientError) throw new EngineError('gradients-unsupported', err.message + otherVariantHint(model.folder));
     throw new EngineError('gradients-unsupported', `Gradients could not be prepared for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use an occlusion method instead.${otherVariantHint(model.folder)}`);
   }
+}
+
+/** Blocks of a model from its config (GPT-2 n_layer, most others num_hidden_layers, DistilBERT n_layers). */
+export function blockCount(cfg: Record<string, unknown>): number | undefined {
+  return [cfg.n_layer, cfg.num_hidden_layers, cfg.num_layers, cfg.n_layers].find((x): x is number => typeof x === 'number' && x > 0);
+}
+
+/** Layer methods' backend: nothing is built until a layer method runs (then the layer-cut graph, in memory). */
+function attachLayerGradients(model: LoadedModel): void {
+  const layers = blockCount(model.folder.config);
+  if (model.runner.layerGradients || layers === undefined) return;
+  model.runner.layerGradients = createLayerGradientBackend(model.folder.onnxPath, { kind: model.folder.kind, layers, intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || undefined });
 }
 
 /**

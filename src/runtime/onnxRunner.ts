@@ -2,6 +2,7 @@
  * ModelRunner on onnxruntime-node: pads a batch of sequences into one run, reads only the logits rows that
  * queries ask for, and turns them into log-probabilities.
  */
+import type { LayerGradientBackend } from '../core/layerGradients';
 import type { LogitLensBackend } from '../core/logitLens';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../core/engineProtocol';
@@ -40,6 +41,7 @@ export class OnnxRunner implements ModelRunner {
   gradients?: GradientBackend;
   attention?: AttentionBackend;
   logitLens?: LogitLensBackend;
+  layerGradients?: LayerGradientBackend;
   private readonly inputNames: Set<string>;
 
   constructor(

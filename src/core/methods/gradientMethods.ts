@@ -10,19 +10,25 @@ import { gradientSaliency, type GradientMethodRequest } from './gradientSaliency
 import { gradientTimesInput } from './gradientTimesInput';
 import { IG_DEFAULT_MAX_STEPS, IG_DEFAULT_STEPS, integratedGradients } from './integratedGradients';
 import type { AttributionMethod, MethodContext, MethodOutput } from './method';
+import type { LayerSweep } from '../result';
 import { smoothGrad } from './smoothGrad';
 
-interface RowOutcome {
+export interface RowOutcome {
   scores: number[];
   gap?: number;
   /** |f(x) − f(baseline)| of the row's job, to report the gap relative to it. */
   span?: number;
   seed?: number;
+  /** Standard error of each score (sampling methods). */
+  error?: number[];
+  samples?: number;
+  /** Layer methods: scores at every depth swept ([stream][token]). */
+  sweep?: { streams: number[]; scores: number[][] };
 }
 
-type RowRunner = (ctx: MethodContext, req: GradientMethodRequest, progress: (done: number, total: number) => void) => Promise<RowOutcome>;
+export type RowRunner = (ctx: MethodContext, req: GradientMethodRequest, progress: (done: number, total: number) => void) => Promise<RowOutcome>;
 
-function gradientMethod(name: string, label: string, description: string, linear: boolean, meaning: (ctx: MethodContext) => string, params: (ctx: MethodContext) => MethodOutput['params'], runRow: RowRunner): AttributionMethod {
+export function gradientMethod(name: string, label: string, description: string, linear: boolean, meaning: (ctx: MethodContext) => string, params: (ctx: MethodContext) => MethodOutput['params'], runRow: RowRunner): AttributionMethod {
   return {
     name,
     label,
@@ -61,6 +67,10 @@ function gradientMethod(name: string, label: string, description: string, linear
       const gaps = ctx.plan.rows.map(() => 0);
       const spans = ctx.plan.rows.map(() => 0);
       let seed: number | undefined;
+      let usesGap = false, samples: number | undefined;
+      const errors: number[][] | undefined = ctx.plan.rows.map(() => new Array<number>(n).fill(0));
+      let hasErrors = false;
+      let sweep: LayerSweep | undefined;
       for (const [j, job] of jobs.entries()) {
         let out: RowOutcome;
         try {
@@ -70,12 +80,22 @@ function gradientMethod(name: string, label: string, description: string, linear
           throw new EngineError('bad-target', (err as Error).message);
         }
         for (let i = 0; i < n; i++) scores[job.row][i] += job.weight * out.scores[i];
-        if (out.gap !== undefined) gaps[job.row] += out.gap;
+        if (out.gap !== undefined) { gaps[job.row] += out.gap; usesGap = true; }
         if (out.span !== undefined) spans[job.row] += out.span;
+        // Independent jobs of one row (the two sides of a contrast): their variances add.
+        if (out.error) { hasErrors = true; for (let i = 0; i < n; i++) errors[job.row][i] = Math.hypot(errors[job.row][i], out.error[i]); }
+        samples = out.samples ?? samples;
+        if (out.sweep) {
+          sweep ??= { streams: out.sweep.streams, scores: ctx.plan.rows.map(() => out.sweep!.streams.map(() => new Array<number>(n).fill(0))) };
+          out.sweep.scores.forEach((row, k) => { for (let i = 0; i < n; i++) sweep!.scores[job.row][k][i] += job.weight * row[i]; });
+        }
         seed = out.seed ?? seed;
       }
-      const usesGap = name === 'integrated-gradients';
-      return { scores, meaning: meaning(ctx), params: params(ctx), batches: jobs.length, ...(seed !== undefined ? { seed } : {}), ...(usesGap ? { completenessGap: gaps, relativeCompletenessGap: gaps.map((g, r) => (g === 0 ? 0 : g / Math.max(spans[r], 1e-12))) } : {}) };
+      return {
+        scores, meaning: meaning(ctx), params: params(ctx), batches: jobs.length, ...(seed !== undefined ? { seed } : {}),
+        ...(usesGap ? { completenessGap: gaps, relativeCompletenessGap: gaps.map((g, r) => (g === 0 ? 0 : g / Math.max(spans[r], 1e-12))) } : {}),
+        ...(hasErrors ? { samplingError: errors } : {}), ...(samples !== undefined ? { samples } : {}), ...(sweep ? { layerSweep: sweep } : {}),
+      };
     },
   };
 }

@@ -1,7 +1,7 @@
 /** What every attribution method receives and returns; the registry maps names to implementations. */
 import type { ModelRunner, ProgressSink, SpecialTokenIds } from '../modelRunner';
 import type { MethodParams } from '../request';
-import type { AttentionDetail, CounterfactualEdits, MethodRun, SpanLevel } from '../result';
+import type { AttentionDetail, CounterfactualEdits, LayerSweep, MethodRun, SpanLevel } from '../result';
 import type { TargetPlan } from '../targets';
 import type { EncodedToken } from '../tokenizer';
 import type { PartialSink } from '../partialResult';
@@ -45,6 +45,8 @@ export interface MethodOutput {
   /** Coarse-to-fine occlusion: the level each token's score comes from. */
   spanLevels?: (SpanLevel | null)[];
   occlusions?: number;
+  /** Layer methods: the attribution at every depth swept. */
+  layerSweep?: LayerSweep;
 }
 
 export interface AttributionMethod {
@@ -53,6 +55,8 @@ export interface AttributionMethod {
   /** One line on what it measures and when to use it. */
   description: string;
   needsGradients: boolean;
+  /** Reads gradients at a layer inside the model (the runner's layer gradient backend). */
+  needsLayers?: boolean;
   /** Reads attention inside the model (the runner's attention backend must be prepared). */
   needsAttention?: boolean;
   /** Uses gradients when the model has them, and runs without them otherwise. */

@@ -6,6 +6,9 @@ import { attentionRollout } from './attentionRollout';
 import { coarseToFine } from './coarseToFine';
 import { counterfactuals } from './counterfactuals';
 import { gradientMethods } from './gradientMethods';
+import { gradientShapMethod } from './gradientShap';
+import { layerGradientXActivation } from './layerGradientXActivation';
+import { layerIntegratedGradients } from './layerIntegratedGradients';
 import type { AttributionMethod } from './method';
 import { kernelShap } from './kernelShap';
 import { lime } from './lime';
@@ -13,7 +16,7 @@ import { leaveOneOut, slidingWindow, wordOcclusion } from './occlusion';
 import { reagent } from './reagent';
 import { shapleySampling } from './shapleySampling';
 
-export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, coarseToFine, ...gradientMethods, attentionWeights, attentionRollout, atman, shapleySampling, kernelShap, lime, reagent, counterfactuals];
+export const METHODS: readonly AttributionMethod[] = [leaveOneOut, slidingWindow, wordOcclusion, coarseToFine, ...gradientMethods, gradientShapMethod, layerGradientXActivation, layerIntegratedGradients, attentionWeights, attentionRollout, atman, shapleySampling, kernelShap, lime, reagent, counterfactuals];
 
 export function methodByName(name: string): AttributionMethod {
   const m = METHODS.find((x) => x.name === name);

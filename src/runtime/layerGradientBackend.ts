@@ -1,0 +1,152 @@
+/**
+ * LayerGradientBackend on onnxruntime-node: the layer-cut gradient graph (src/onnx/layerGradientModel.ts), built in
+ * memory from the model's weight-free skeleton on first use (onnxruntime reads the weights from the model file),
+ * one session per class score. Every run returns the gradient at every depth; only the streams asked for are
+ * fetched.
+ */
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { LayerGradientBackend, LayerGradientItem, LayerGradientValue } from '../core/layerGradients';
+import { throwIfAborted, type ModelKind } from '../core/modelRunner';
+import { buildLayerGradientModel, layerActivationOutput, layerDeltaInput, layerGradOutput, type LayerGradientModel } from '../onnx/layerGradientModel';
+import { readModelSkeleton } from '../onnx/modelSkeleton';
+import { DataType } from '../onnx/tensorData';
+import { createSession } from './executionProviders';
+import { sessionOptions } from './sessionOptions';
+
+type ClassScore = 'logit' | 'log-prob';
+
+interface Built { session: ort.InferenceSession; model: LayerGradientModel }
+
+export interface LayerGradientBackendOptions {
+  kind: ModelKind;
+  /** Blocks of the model (its config). */
+  layers: number;
+  intraOpNumThreads?: number;
+}
+
+export class OnnxLayerGradientBackend implements LayerGradientBackend {
+  private count = 0;
+  private readonly sessions = new Map<ClassScore, Promise<Built>>();
+
+  constructor(private readonly onnxPath: string, private readonly opts: LayerGradientBackendOptions) {}
+
+  get layers(): number { return this.opts.layers; }
+  get backwardCount(): number { return this.count; }
+
+  /** Builds the graph now (the engine calls this so that an unrecognised architecture fails before any work). */
+  prepare(classScore: ClassScore = this.opts.kind === 'causal-lm' ? 'log-prob' : 'logit'): Promise<void> {
+    return this.session(classScore).then(() => undefined);
+  }
+
+  private session(cs: ClassScore): Promise<Built> {
+    if (this.opts.kind === 'causal-lm') cs = 'log-prob';
+    let s = this.sessions.get(cs);
+    if (!s) {
+      s = (async () => {
+        const model = buildLayerGradientModel(readModelSkeleton(this.onnxPath).model, { kind: this.opts.kind, classScore: cs, layers: this.opts.layers });
+        const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
+        if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
+        // As for the embeddings gradient graph: the sequential planner is slow on graphs that keep activations alive.
+        options.executionMode = 'parallel';
+        options.interOpNumThreads = 1;
+        return { session: await createSession(model.bytes, options), model };
+      })();
+      s.catch(() => this.sessions.delete(cs));
+      this.sessions.set(cs, s);
+    }
+    return s;
+  }
+
+  async scoreAndLayerGradients(items: LayerGradientItem[], streams: number[], signal?: AbortSignal): Promise<LayerGradientValue[]> {
+    throwIfAborted(signal);
+    if (items.length === 0) return [];
+    for (const s of streams) if (!Number.isInteger(s) || s < 0 || s > this.layers) throw new RangeError(`Stream ${s} is outside 0–${this.layers}.`);
+    const groups = new Map<ClassScore, number[]>();
+    items.forEach((it, i) => {
+      const cs = it.target.classScore ?? (this.opts.kind === 'causal-lm' ? 'log-prob' : 'logit');
+      (groups.get(cs) ?? groups.set(cs, []).get(cs)!).push(i);
+    });
+    const out: LayerGradientValue[] = new Array(items.length);
+    for (const [cs, idx] of groups) {
+      const built = await this.session(cs);
+      throwIfAborted(signal);
+      const group = idx.map((i) => items[i]);
+      const seq = group[0].inputIds.length, h = built.model.hiddenSize;
+      const fetches = ['score', ...streams.flatMap((s) => [layerGradOutput(s), layerActivationOutput(s)])];
+      const res = await built.session.run(this.feeds(built.model, group, seq), fetches);
+      const score = res.score.data as Float32Array;
+      const size = seq * h;
+      idx.forEach((i, b) => {
+        out[i] = {
+          score: score[b],
+          grads: streams.map((s) => (res[layerGradOutput(s)].data as Float32Array).slice(b * size, (b + 1) * size)),
+          activations: streams.map((s) => (res[layerActivationOutput(s)].data as Float32Array).slice(b * size, (b + 1) * size)),
+        };
+      });
+      for (const t of Object.values(res)) t.dispose?.();
+    }
+    this.count += items.length;
+    return out;
+  }
+
+  private feeds(m: LayerGradientModel, items: LayerGradientItem[], seq: number): Record<string, ort.Tensor> {
+    const B = items.length, h = m.hiddenSize, size = seq * h;
+    const T = Math.max(1, ...items.map((it) => it.target.tokenIds.length));
+    for (const it of items) {
+      if (it.inputIds.length !== seq) throw new Error('All items in one gradient call must share a sequence length.');
+      if (it.inputsEmbeds.length !== size) throw new Error(`inputsEmbeds has ${it.inputsEmbeds.length} values; expected ${seq}×${h}.`);
+      if (it.delta && (it.delta.values.length !== size || !(it.delta.stream >= 0 && it.delta.stream <= m.layers))) throw new Error(`A layer delta must be ${seq}×${h} values at a stream 0–${m.layers}.`);
+      const t = it.target;
+      if (t.tokenIds.length !== t.positions.length || t.tokenIds.length !== t.weights.length) throw new Error('Gradient target arrays differ in length.');
+    }
+    const ints = (elemType: number, get: (it: LayerGradientItem, i: number) => number): ort.Tensor => {
+      const vals = items.flatMap((it) => Array.from({ length: seq }, (_, i) => get(it, i)));
+      return elemType === DataType.INT32 ? new ort.Tensor('int32', Int32Array.from(vals), [B, seq]) : new ort.Tensor('int64', BigInt64Array.from(vals.map(BigInt)), [B, seq]);
+    };
+    const targets = (get: (it: LayerGradientItem) => number[], make: 'int64' | 'float32'): ort.Tensor => {
+      // Padded to the longest target list with weight 0.
+      const a = make === 'int64' ? new BigInt64Array(B * T) : new Float32Array(B * T);
+      items.forEach((it, b) => get(it).forEach((v, t) => (a[b * T + t] = (make === 'int64' ? BigInt(v) : v) as never)));
+      return new ort.Tensor(make, a, [B, T]);
+    };
+    const feeds: Record<string, ort.Tensor> = {};
+    const zeros = new Float32Array(B * size);
+    for (const inp of m.inputs) {
+      if (inp.name.startsWith('layer_delta.')) continue;
+      switch (inp.name) {
+        case 'inputs_embeds': {
+          const e = new Float32Array(B * size);
+          items.forEach((it, b) => e.set(it.inputsEmbeds, b * size));
+          feeds[inp.name] = new ort.Tensor('float32', e, [B, seq, h]);
+          break;
+        }
+        case 'target_ids': feeds[inp.name] = targets((it) => it.target.tokenIds, 'int64'); break;
+        case 'target_positions':
+          for (const it of items) for (const p of it.target.positions) if (this.opts.kind === 'causal-lm' && (p < 0 || p >= seq)) throw new Error(`Target position ${p} is outside the sequence (length ${seq}).`);
+          feeds[inp.name] = targets((it) => it.target.positions, 'int64');
+          break;
+        case 'target_weights': feeds[inp.name] = targets((it) => it.target.weights, 'float32'); break;
+        case 'attention_mask': feeds[inp.name] = ints(inp.elemType, (it, i) => it.attentionMask?.[i] ?? 1); break;
+        case 'position_ids': feeds[inp.name] = ints(inp.elemType, (it, i) => it.positionIds?.[i] ?? i); break;
+        case 'token_type_ids': feeds[inp.name] = ints(inp.elemType, () => 0); break;
+        case 'input_ids': feeds[inp.name] = ints(inp.elemType, (it, i) => it.inputIds[i]); break;
+        default: throw new Error(`The layer gradient graph needs an input Promptscope cannot provide: ${inp.name}.`);
+      }
+    }
+    for (let s = 0; s <= m.layers; s++) {
+      const moved = items.some((it) => it.delta?.stream === s);
+      let data = zeros;
+      if (moved) {
+        data = new Float32Array(B * size);
+        items.forEach((it, b) => { if (it.delta?.stream === s) data.set(it.delta.values, b * size); });
+      }
+      feeds[layerDeltaInput(s)] = new ort.Tensor('float32', data, [B, seq, h]);
+    }
+    return feeds;
+  }
+}
+
+export function createLayerGradientBackend(onnxPath: string, opts: LayerGradientBackendOptions): OnnxLayerGradientBackend {
+  return new OnnxLayerGradientBackend(onnxPath, opts);
+}
