@@ -7,6 +7,9 @@
 // `npm run test:e2e -- --readme-screenshots` also copies the last two to media/screenshots/editor-{light,dark}.png
 // (the README's images); it implies --vsix so that the window shows the installed extension.
 // `--theme light|dark|hc` runs one theme only.
+// Then the first-activation walkthrough flow, in a fresh profile each, in the light and dark themes
+// (test-output/e2e-{light,dark}-walkthrough-*.png); `--walkthrough-only` runs only that, `--no-walkthrough`
+// skips it, and `--walkthrough-images` also writes the steps' images to media/walkthrough/.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { runEditorFlow } from '../test/e2e/editorFlow.mjs';
 import { runRowFlow } from '../test/e2e/rowFlow.mjs';
 import { runRtlFlow } from '../test/e2e/rtlFlow.mjs';
+import { runWalkthroughFlow } from '../test/e2e/walkthroughFlow.mjs';
 import { launchBrowser, workbenchUrl } from './codeServerBrowser.mjs';
 import { codeServerCli, ensureCodeServer, startCodeServer } from './codeServer.mjs';
 
@@ -24,6 +28,9 @@ const updateReadme = process.argv.includes('--readme-screenshots');
 const useVsix = process.argv.includes('--vsix') || updateReadme;
 // `--rtl-only` runs only the right-to-left and reload checks.
 const onlyRtl = process.argv.includes('--rtl-only');
+const onlyWalkthrough = process.argv.includes('--walkthrough-only');
+const walkthroughImages = process.argv.includes('--walkthrough-images');
+const withWalkthrough = onlyWalkthrough || walkthroughImages || !(process.argv.includes('--no-walkthrough') || onlyRtl);
 const onlyTheme = process.argv.includes('--theme') ? process.argv[process.argv.indexOf('--theme') + 1] : undefined;
 const themes = [
   ['light', 'Default Light Modern'],
@@ -50,7 +57,7 @@ if (useVsix) {
 }
 
 let failed = false;
-for (const [theme, themeName] of themes) {
+for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : themes) {
   // The workspace folder is called `samples`, as in the repository (its name shows in the window).
   const workspaceParent = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ws-'));
   const workspace = path.join(workspaceParent, 'samples');
@@ -65,6 +72,8 @@ for (const [theme, themeName] of themes) {
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
       'workbench.tips.enabled': false,
+      // As for a user who has seen the Get started walkthrough: it is checked in its own fresh profile below.
+      'workbench.welcomePage.walkthroughs.openOnInstall': false,
       'editor.minimap.enabled': false,
       'editor.fontSize': 16,
       // The flows below are written for occlusion as the configured method (the default is "auto").
@@ -100,6 +109,48 @@ for (const [theme, themeName] of themes) {
     console.error(`[${theme}] FAILED: ${String(err?.stack ?? err)}`);
     const pages = browser.contexts().flatMap((c) => c.pages());
     await pages[0]?.screenshot({ path: path.join(outDir, `e2e-${theme}-failure.png`) }).catch(() => {});
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop();
+    rmSync(workspaceParent, { recursive: true, force: true });
+    rmSync(userData, { recursive: true, force: true });
+  }
+}
+// The walkthrough on first activation: a fresh profile with the default settings (it opens on install).
+for (const [theme, themeName] of withWalkthrough ? themes.filter(([t]) => t !== 'hc') : []) {
+  const workspaceParent = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ws-'));
+  const workspace = path.join(workspaceParent, 'samples');
+  cpSync(path.join(root, 'samples'), workspace, { recursive: true });
+  const userData = mkdtempSync(path.join(os.tmpdir(), 'promptscope-cs-user-'));
+  const extensionsDir = path.join(userData, 'extensions');
+  mkdirSync(path.join(userData, 'User'), { recursive: true });
+  writeFileSync(
+    path.join(userData, 'User', 'settings.json'),
+    JSON.stringify({
+      'workbench.colorTheme': themeName,
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'workbench.tips.enabled': false,
+      'editor.minimap.enabled': false,
+      'editor.fontSize': 16,
+      'promptscope.method': 'occlusion',
+    }),
+  );
+  if (vsix) codeServerCli(['--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', userData]);
+  const server = await startCodeServer({ userDataDir: userData, extensionsDir });
+  const browser = await launchBrowser();
+  try {
+    // Wider than the main flows: the half of the window beside the walkthrough becomes the steps' images.
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: vsix ? undefined : root }));
+    const imagesDir = walkthroughImages ? path.join(root, 'media', 'walkthrough') : undefined;
+    await runWalkthroughFlow(page, { theme, outDir, imagesDir });
+    console.log(`[${theme}] ok: walkthrough`);
+  } catch (err) {
+    failed = true;
+    console.error(`[${theme}] walkthrough FAILED: ${String(err?.stack ?? err)}`);
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    await pages[0]?.screenshot({ path: path.join(outDir, `e2e-${theme}-walkthrough-failure.png`) }).catch(() => {});
   } finally {
     await browser.close().catch(() => {});
     await server.stop();

@@ -1,6 +1,6 @@
 // `npm run package`: builds a VSIX for one platform (default: this machine's, e.g. linux-x64).
 // Other platforms: `npm run package -- --target darwin-arm64` (likewise win32-x64, win32-arm64, linux-arm64;
-// onnxruntime-node has no darwin-x64 binaries):
+// onnxruntime-node has no darwin-x64 binaries; `npm run package:all` builds them all):
 // only that platform's onnxruntime binaries go in, and vsce marks the VSIX with the target.
 //
 // The VSIX is assembled in a staging folder (.cache/vsix-stage) so that the working tree's dist/ stays a
@@ -9,7 +9,7 @@
 // onnxruntime-common stay real packages (in dist/node_modules) because the native binding needs them on disk.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,6 +77,16 @@ runtime('onnxruntime-node/dist');
 const binaries = `onnxruntime-node/bin/napi-v6/${platform}/${arch}`;
 if (!existsSync(path.join(root, 'node_modules', binaries))) throw new Error(`onnxruntime-node has no binaries for ${target}`);
 runtime(binaries);
+// macOS: the binding loads @rpath/libonnxruntime.1.dylib; the npm package also carries an identical copy under
+// the full version's name (a symlink upstream), which only makes the package larger.
+if (platform === 'darwin') {
+  const dir = path.join(stage, 'dist', 'node_modules', binaries);
+  const loaded = path.join(dir, 'libonnxruntime.1.dylib');
+  for (const f of readdirSync(dir)) {
+    const p = path.join(dir, f);
+    if (/^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(f) && existsSync(loaded) && readFileSync(p).equals(readFileSync(loaded))) rmSync(p);
+  }
+}
 // README images with relative paths (media/screenshots/…) are not in the package and, without a
 // `repository` in package.json, vsce cannot rewrite them to absolute URLs (it refuses to package): the
 // packaged README leaves them out.

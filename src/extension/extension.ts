@@ -9,6 +9,9 @@ import type { PromptscopeApi } from './api';
 import { readConfig, SECTION, VIEW_SETTINGS } from './config';
 import { EngineClient } from './engineClient';
 import { ExplainController, trackEdits, type ExplainOptions } from './explainController';
+import { openWalkthroughOnFirstRun } from './firstRun';
+import { LastTextEditor } from './lastTextEditor';
+import { explainSample, showTokenHover } from './walkthroughCommands';
 import { registerCounterfactualActions } from './counterfactualActions';
 import { TokenHoverProvider } from './hoverProvider';
 import { LegendStatusBar } from './legendStatusBar';
@@ -41,6 +44,7 @@ class Promptscope extends Disposable {
   readonly auto: AutoExplain;
   /** Every partial and final result shown, with the extension host's time to show it (newest last). */
   readonly liveUpdates: LiveUpdate[] = [];
+  readonly lastEditor = this._register(new LastTextEditor());
 
   constructor(private readonly context: vscode.ExtensionContext) {
     super();
@@ -102,7 +106,7 @@ class Promptscope extends Disposable {
       return this.explainActive({ chat: system ? { system } : {} });
     });
     cmd('promptscope.explainWith', async () => {
-      const editor = this.activeEditorOrWarn();
+      const editor = await this.activeEditorOrWarn();
       if (!editor) return;
       // Take the text now: the cursor may move while the options are being chosen.
       const prompt = promptTextFor(editor);
@@ -128,6 +132,9 @@ class Promptscope extends Disposable {
       this.panel.show();
     });
     cmd('promptscope.selectModel', () => selectModel(this.engine));
+    // The walkthrough's buttons.
+    cmd('promptscope.explainSample', () => explainSample(() => this.explainActive({})));
+    cmd('promptscope.showTokenHover', () => showTokenHover(this.renderer.painted));
   }
 
   private registerEvents(): void {
@@ -183,8 +190,8 @@ class Promptscope extends Disposable {
     this._register(vscode.window.onDidChangeActiveColorTheme(() => this.renderer.rebuild()));
   }
 
-  activeEditorOrWarn(): vscode.TextEditor | undefined {
-    const editor = vscode.window.activeTextEditor;
+  async activeEditorOrWarn(): Promise<vscode.TextEditor | undefined> {
+    const editor = await this.lastEditor.current();
     if (!editor) {
       this.controller.inform('warning', 'Promptscope: open a text file and select a prompt first.');
     }
@@ -192,7 +199,7 @@ class Promptscope extends Disposable {
   }
 
   async explainActive(options: ExplainOptions) {
-    const editor = this.activeEditorOrWarn();
+    const editor = await this.activeEditorOrWarn();
     if (!editor) return { kind: 'problem' as const, message: 'no active editor' };
     return this.controller.explain(editor, options);
   }
@@ -338,6 +345,7 @@ export function activate(context: vscode.ExtensionContext): PromptscopeApi {
   const t0 = performance.now();
   const app = new Promptscope(context);
   context.subscriptions.push(app);
+  openWalkthroughOnFirstRun(context);
   return app.api(performance.now() - t0);
 }
 

@@ -1,0 +1,33 @@
+/**
+ * The text editor a command acts on when it is run from somewhere without one (a walkthrough button, the
+ * panel, the command palette over a webview): the last active text editor, while its tab is still open.
+ */
+import * as vscode from 'vscode';
+import { Disposable } from './lifecycle';
+
+export class LastTextEditor extends Disposable {
+  private last: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+
+  constructor() {
+    super();
+    this._register(vscode.window.onDidChangeActiveTextEditor((ed) => ed && (this.last = ed)));
+  }
+
+  /** The active text editor, else the last one brought back to the front of its group (or undefined). */
+  async current(): Promise<vscode.TextEditor | undefined> {
+    const active = vscode.window.activeTextEditor;
+    if (active) return active;
+    const last = this.last;
+    if (!last || last.document.isClosed) return undefined;
+    const uri = last.document.uri.toString();
+    const hasTab = vscode.window.tabGroups.all.some((g) =>
+      g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === uri),
+    );
+    if (!hasTab) return undefined;
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document === last.document);
+    const editor = await vscode.window.showTextDocument(last.document, { viewColumn: (visible ?? last).viewColumn, preserveFocus: false });
+    // A re-shown editor gets the selection the command was meant for.
+    if (editor.selection.isEqual(new vscode.Selection(0, 0, 0, 0)) && !last.selection.isEmpty) editor.selection = last.selection;
+    return editor;
+  }
+}
