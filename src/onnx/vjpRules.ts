@@ -61,7 +61,16 @@ function matmulGrads(c: GradContext, a: string, b: string, g: string, needs: boo
     if (needs[0]) ga = c.sumTo(c.reduceSum(c.mul(b, gu), [-1], false), a);
     if (needs[1]) gb = c.sumTo(c.mul(c.unsqueeze(a, [-1]), gu), b);
   } else {
-    if (needs[0]) {
+    const bShape = c.shape(b);
+    const cols = rb === 2 ? bShape?.[1] : undefined;
+    if (needs[0] && typeof cols === 'number') {
+      // g @ bᵀ for a matrix b (every weight of a linear layer) as Gemm(transB): a Transpose of a weight would be
+      // constant-folded by onnxruntime into a transposed copy of every weight matrix.
+      const g2 = ra === 2 ? g : c.op('Reshape', [g, c.i64([-1, cols])]);
+      const t = c.op('Gemm', [g2, b], { transB: I(1) });
+      ga = ra === 2 ? t : c.op('Reshape', [t, c.shapeOf(a)]);
+      c.sameShape(ga, a);
+    } else if (needs[0]) {
       const t = c.op('MatMul', [g, c.swapLast2(b)]);
       c.info.shapes.set(t, matmulShape(c, g, b, true));
       ga = c.sumTo(t, a);
@@ -171,7 +180,7 @@ export const VJP_RULES: Record<string, VjpRule> = {
     const tA = attrInt(n, 'transA', 0), tB = attrInt(n, 'transB', 0);
     const T = (x: string): string => c.op('Transpose', [x], { perm: Is([1, 0]) });
     const scale = (x: string, s: number): string => (s === 1 ? x : c.mul(x, c.f32(s)));
-    const ga = needs[0] ? scale(tA ? c.op('MatMul', [tB ? T(b) : b, T(g)]) : c.op('MatMul', [g, tB ? b : T(b)]), alpha) : undefined;
+    const ga = needs[0] ? scale(tA ? c.op('MatMul', [tB ? T(b) : b, T(g)]) : (tB ? c.op('MatMul', [g, b]) : c.op('Gemm', [g, b], { transB: I(1) })), alpha) : undefined;
     const gb = needs[1] ? scale(tB ? c.op('MatMul', [T(g), tA ? T(a) : a]) : c.op('MatMul', [tA ? a : T(a), g]), alpha) : undefined;
     const gc = needs[2] && cc ? c.sumTo(scale(g, beta), cc) : undefined;
     return [ga, gb, gc];
