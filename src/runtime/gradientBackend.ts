@@ -67,16 +67,29 @@ function readFloats(file: string, offset: number, length: number): Float32Array 
   return out;
 }
 
+/**
+ * What differs for gradient sessions (measured on the 135M Llama shape's gradient graph, 10.6k nodes):
+ * - the parallel executor: onnxruntime's sequential memory planner is quadratic in the values a gradient graph keeps
+ *   alive for the backward pass (about 5 s of CPU at load, against 0.2 s); it needs two inter-op threads (with one,
+ *   onnxruntime silently falls back to the sequential executor). It also plans without buffer reuse, which peaks
+ *   lower on large batches (512 tokens: 1.6 GB against 2.5 GB). Execution costs about 20-40 % more CPU.
+ * - no weight prepacking: every weight feeds a forward MatMul and a backward Gemm(transB), so prepacking keeps two
+ *   repacked copies of all weights (1.1 GB against 0.2 GB after load) and costs 3-5 s of load; unpacked weights
+ *   are read straight from the mapped model file.
+ */
+export function gradientSessionOptions(base: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
+  const extra = (base.extra ?? {}) as { session?: Record<string, unknown> };
+  const session: Record<string, unknown> = { ...(extra.session ?? {}), disable_prepacking: '1' };
+  if (process.env.PROMPTSCOPE_SPIN !== '1') session.inter_op = { allow_spinning: '0' };
+  return { ...base, executionMode: 'parallel', interOpNumThreads: 2, extra: { ...extra, session } };
+}
+
 async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassScore, opts: GradientBackendOptions, key0: string): Promise<Built> {
   const dir = path.dirname(onnxPath);
   const options = sessionOptions({ weightsDir: dir });
   // Same threading as the forward runner: PROMPTSCOPE_THREADS unless the caller says otherwise.
   if (opts.intraOpNumThreads) options.intraOpNumThreads = opts.intraOpNumThreads;
-  // onnxruntime's sequential memory planner is quadratic in the values a gradient graph keeps alive for the
-  // backward pass: 17-25 s of planning for the 135M Llama's 13k-node graph, against none in parallel mode. One
-  // inter-op thread keeps the execution itself as it was (ops still use the intra-op threads).
-  options.executionMode = 'parallel';
-  options.interOpNumThreads = 1;
+  Object.assign(options, gradientSessionOptions(options));
   const key = `${key0.slice(0, 32)}-${kind}-${kind === 'causal-lm' ? 'logprob' : classScore}-v${GRADIENT_MODEL_FORMAT}`;
   if (opts.cacheDir) {
     const base = path.join(opts.cacheDir, key);
