@@ -16,6 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEditorFlow } from '../test/e2e/editorFlow.mjs';
+import { runCompareFlow } from '../test/e2e/compareFlow.mjs';
+import { runNotebookFlow } from '../test/e2e/notebookFlow.mjs';
 import { runRowFlow } from '../test/e2e/rowFlow.mjs';
 import { runRtlFlow } from '../test/e2e/rtlFlow.mjs';
 import { runWalkthroughFlow } from '../test/e2e/walkthroughFlow.mjs';
@@ -30,7 +32,9 @@ const useVsix = process.argv.includes('--vsix') || updateReadme;
 const onlyRtl = process.argv.includes('--rtl-only');
 const onlyWalkthrough = process.argv.includes('--walkthrough-only');
 const walkthroughImages = process.argv.includes('--walkthrough-images');
-const withWalkthrough = onlyWalkthrough || walkthroughImages || !(process.argv.includes('--no-walkthrough') || onlyRtl);
+// `--compare-only` runs only the compare-runs and notebook flows.
+const onlyCompare = process.argv.includes('--compare-only');
+const withWalkthrough = onlyWalkthrough || walkthroughImages || !(process.argv.includes('--no-walkthrough') || onlyRtl || onlyCompare);
 const onlyTheme = process.argv.includes('--theme') ? process.argv[process.argv.indexOf('--theme') + 1] : undefined;
 const themes = [
   ['light', 'Default Light Modern'],
@@ -88,11 +92,13 @@ for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : the
     const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: vsix ? undefined : root });
     await page.goto(url);
     const readmeShot = readmeThemes.includes(theme) ? path.join(outDir, `readme-editor-${theme}.png`) : undefined;
-    const summary = onlyRtl ? { tints: 0, chips: 0 } : await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
+    const summary = onlyRtl || onlyCompare ? { tints: 0, chips: 0 } : await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
     // Right-to-left text in the light and dark themes; the reload check once.
-    if (theme !== 'hc') await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });
-    if (theme === 'light') await runRowFlow(page, { theme, outDir });
-    if (readmeShot && !onlyRtl) {
+    if (theme !== 'hc' && !onlyCompare) await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });
+    if (theme === 'light' && !onlyCompare) await runRowFlow(page, { theme, outDir });
+    if (theme !== 'hc' && !onlyRtl) await runCompareFlow(page, { theme, outDir });
+    if (theme === 'light' && !onlyRtl) await runNotebookFlow(page, { theme, outDir });
+    if (readmeShot && !onlyRtl && !onlyCompare) {
       const bytes = statSync(readmeShot).size;
       console.log(`[${theme}] ${path.relative(root, readmeShot)}: ${(bytes / 1024).toFixed(0)} KB`);
       if (updateReadme) {

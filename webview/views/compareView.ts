@@ -59,9 +59,9 @@ function renderDiffMap(d: RunDiff): HTMLElement {
 function renderLargest(d: RunDiff): HTMLElement | undefined {
   const moved = d.tokens.filter((t) => t.delta !== undefined && t.delta !== 0).sort((x, y) => Math.abs(y.delta!) - Math.abs(x.delta!)).slice(0, 5);
   if (!moved.length) return undefined;
-  return h('ol', { class: 'compare-largest', id: 'compare-largest' },
+  return h('ol', { class: 'compare-largest', id: 'compare-largest', attrs: { 'aria-label': 'Largest score changes' } },
     ...moved.map((t) => h('li', {}, h('code', { class: 'token-text' }, JSON.stringify(t.text)),
-      h('span', { class: 'muted' }, ` ${formatScore(t.scoreA!)} → ${formatScore(t.scoreB!)} `), formatScore(t.delta!))),
+      h('span', { class: 'delta' }, ` ${formatScore(t.delta!)} `), h('span', { class: 'muted' }, `(${formatScore(t.scoreA!)} → ${formatScore(t.scoreB!)})`))),
   );
 }
 

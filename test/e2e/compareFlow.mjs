@@ -1,0 +1,67 @@
+// Compare runs in the real editor: explain the prompt, edit it, explain again, pick the earlier run in the
+// panel's "Compare with…" and read the comparison: the prediction's move and the edited prompt's tokens
+// (the inserted word marked as inserted, every other token kept). Screenshot: e2e-{theme}-compare.png.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { PROMPT, runCommand } from './editorFlow.mjs';
+import { openFile } from './rtlFlow.mjs';
+
+const panelFrame = (page) => page.frameLocator('iframe.webview').frameLocator('#active-frame');
+const EDITED = 'The capital city of France is';
+
+async function explainLine(page, text) {
+  const line = page.locator('.editor-instance .monaco-editor .view-line', { hasText: text }).first();
+  await line.click();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.press('Control+Alt+E'); // Explain Selection's key binding
+}
+
+export async function runCompareFlow(page, { theme, outDir, log = console.log }) {
+  const panel = panelFrame(page);
+  await openFile(page, 'capital.txt');
+  await explainLine(page, PROMPT);
+  await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]').length > 0, undefined, { timeout: 120_000 });
+
+  // Edit the prompt as a user would: replace the selected line by typing, then explain it again.
+  const line = page.locator('.editor-instance .monaco-editor .view-line', { hasText: PROMPT }).first();
+  await line.click();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.type(EDITED);
+  await explainLine(page, EDITED);
+
+  // The panel follows the new run and offers the earlier one.
+  await runCommand(page, 'Promptscope: Show Saliency Panel');
+  const pick = panel.locator('#compare-with');
+  await pick.waitFor({ timeout: 120_000 });
+  await pick.click();
+  const earlier = panel.locator('#compare-with vscode-option').nth(1);
+  const label = await earlier.innerText();
+  log(`[${theme}] compare with: ${label}`);
+  assert.match(label, /occlusion/);
+  await earlier.click();
+  const tokens = panel.locator('#compare-tokens .chip');
+  await tokens.first().waitFor({ timeout: 30_000 });
+
+  const prediction = (await panel.locator('#compare-prediction').innerText()).replace(/\s+/g, ' ');
+  const counts = await panel.locator('#compare-counts').innerText();
+  log(`[${theme}] ${prediction} · ${counts}`);
+  assert.match(prediction, /^".*" \d+(\.\d+)?% → (\d+(\.\d+)?%|not among)/);
+  const kinds = await tokens.evaluateAll((els) => els.map((e) => [e.dataset.kind, e.textContent]));
+  const inserted = kinds.filter(([k]) => k === 'inserted').map(([, t]) => t).join('');
+  assert.equal(inserted.trim(), 'city', `the inserted word: ${JSON.stringify(kinds)}`);
+  assert.equal(kinds.filter(([k]) => k === 'deleted').length, 0, 'nothing deleted');
+  assert.equal(kinds.map(([, t]) => t).join(''), EDITED, 'the chips spell the edited prompt');
+  // Kept chips are tinted by their change; the inserted one is outlined instead.
+  const styles = await tokens.evaluateAll((els) => els.map((e) => [e.dataset.kind, getComputedStyle(e).backgroundColor, getComputedStyle(e).outlineStyle]));
+  assert.ok(styles.some(([k, bg]) => k === 'kept' && !/rgba\(0, 0, 0, 0\)|transparent/.test(bg)), `a kept chip is tinted: ${JSON.stringify(styles)}`);
+  assert.ok(styles.some(([k, , outline]) => k === 'inserted' && outline === 'dashed'), 'the inserted chip is outlined');
+  await panel.locator('#compare-section').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(outDir, `e2e-${theme}-compare.png`) });
+
+  // Leave the sample as it was for whatever runs next.
+  await openFile(page, 'capital.txt');
+  await page.keyboard.press('Control+Z');
+}
