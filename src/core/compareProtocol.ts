@@ -50,7 +50,6 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown, max = 100_000): v is string => typeof v === 'string' && v.length <= max;
 const isNum = (v: unknown): v is number => typeof v === 'number';
-const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const KINDS: readonly AlignmentKind[] = ['kept', 'inserted', 'deleted', 'moved'];
 const MAX_RUNS = 100;
@@ -67,7 +66,7 @@ function isTokenChange(v: unknown): v is TokenChange {
   if (!isObj(v) || !(KINDS as readonly unknown[]).includes(v.kind) || !isStr(v.text, 10_000)) return false;
   if (v.a !== undefined && !isIndex(v.a)) return false;
   if (v.b !== undefined && !isIndex(v.b)) return false;
-  for (const k of ['scoreA', 'scoreB', 'delta'] as const) if (v[k] !== undefined && !isFiniteNum(v[k])) return false;
+  for (const k of ['scoreA', 'scoreB', 'delta'] as const) if (v[k] !== undefined && !isNum(v[k])) return false;
   // Each kind has the indices it needs: kept and moved tokens exist in both prompts.
   if (v.kind === 'inserted') return v.b !== undefined;
   if (v.kind === 'deleted') return v.a !== undefined;

@@ -33,7 +33,7 @@ export class PanelBridge extends Disposable implements PanelHost {
   history: RunHistory | undefined;
   /** The earlier run each document's result is compared with (its createdAt). */
   private readonly comparing = new Map<string, string>();
-  private diffCache: { key: string; diff: RunDiff } | undefined;
+  private diffCache: { a: AttributionResult; b: AttributionResult; diff: RunDiff } | undefined;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -90,12 +90,12 @@ export class PanelBridge extends Disposable implements PanelHost {
     const chosen = this.comparing.get(cur.documentUri);
     const before = chosen ? earlierRuns.find((r) => r.createdAt === chosen) : undefined;
     const state: CompareState = { current: cur.result.createdAt, earlier: earlierRuns.map(summariseRun) };
-    if (!before) return state;
+    // A partial result (still running, or cancelled) has scores yet to come: the comparison waits for the final one.
+    if (!before || cur.result.partial) return state;
     // Edits re-post the snapshot on every keystroke; the two results themselves do not change.
-    const key = `${before.createdAt}|${cur.result.createdAt}`;
-    if (this.diffCache?.key !== key) {
+    if (this.diffCache?.a !== before || this.diffCache.b !== cur.result) {
       try {
-        this.diffCache = { key, diff: diffRuns(before, cur.result) };
+        this.diffCache = { a: before, b: cur.result, diff: diffRuns(before, cur.result) };
       } catch {
         return state; // a result without method runs has nothing to compare
       }

@@ -39,6 +39,7 @@ describe('compare protocol', () => {
     assert.equal(bad((s) => delete s.comparison!.diff.tokens.find((t) => t.kind === 'kept')!.b), undefined);
     assert.equal(bad((s) => ((s.earlier[0] as { id: unknown }).id = 7)), undefined);
     assert.equal(bad((s) => ((s.comparison!.diff.tokens[1] as { delta: unknown }).delta = '1')), undefined);
+    assert.ok(bad((s) => (s.comparison!.diff.tokens.find((t) => t.kind === 'kept')!.delta = NaN)), 'a NaN score (a broken model) still shows');
     assert.deepEqual(parsePanelMessage({ type: 'compareWith', run: before.createdAt }), { type: 'compareWith', run: before.createdAt });
     assert.deepEqual(parsePanelMessage({ type: 'compareWith', run: null }), { type: 'compareWith', run: null });
     assert.equal(parsePanelMessage({ type: 'compareWith', run: 3 }), undefined);
