@@ -10,7 +10,8 @@ CACHE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache")
 
 
 def setup(seed):
-    torch.set_num_threads(2)
+    # BUILD_THREADS=1 lets two builds share two cores without oversubscribing them
+    torch.set_num_threads(int(os.environ.get("BUILD_THREADS", "2")))
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
