@@ -23,6 +23,7 @@ import { renderCounterfactuals } from './views/counterfactuals';
 import { renderDiagnostics } from './views/diagnostics';
 import { renderFaithfulness } from './views/faithfulness';
 import { renderVariation } from './views/variation';
+import { renderSelfRating } from './views/selfRating';
 import { renderHeatmap } from './views/heatmap';
 import { renderMatrix } from './views/matrix';
 import { renderOutputRow, renderRowScaleToggle } from './views/outputRow';
@@ -161,6 +162,8 @@ function render(): void {
       section('Top tokens', 'top-section', renderTopTokens(vm, onReveal)),
       section('Model’s next token', 'predictions-section', renderPredictions(vm))),
   );
+  const ownRating = renderSelfRating(vm);
+  if (ownRating) parts.push(section('The model’s own ratings', 'self-rating-section', ownRating));
   const variation = renderVariation(vm);
   if (variation) parts.push(section('Across variants', 'variation-section', variation));
   const faithfulness = renderFaithfulness(vm);

@@ -13,7 +13,7 @@ import { listCachedHubModels } from '../runtime/hub/cachedModels';
 import { EXECUTION_PROVIDER_SETTINGS } from '../runtime/executionProviders';
 import { listBundledModels } from '../runtime/modelFolder';
 import { addVariation } from '../runtime/seedVariants';
-import { askModelToRate, compareWithResult } from '../core/trust/askModel';
+import { askModelToRate, assertCanRate, compareWithResult } from '../core/trust/askModel';
 import { resolveAutoMethods } from '../runtime/autoMethod';
 import { AUTO_METHOD } from '../core/methods/defaultMethod';
 import { parseArgs, USAGE, UsageError } from './args';
@@ -71,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
   const progress = process.stderr.isTTY && !opts.json
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;
+  if (opts.selfRate) assertCanRate(model.runner);
   let result = await explain(
     {
       text,
@@ -89,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     model,
     { signal: controller.signal, onProgress: progress },
   );
-  if (opts.selfRate) result = { ...result, selfRating: compareWithResult(await askModelToRate(model.runner, model.tokenizer, text, { signal: controller.signal }), result) };
+  if (opts.selfRate) result = { ...result, selfRating: compareWithResult(await askModelToRate(model.runner, model.tokenizer, text, { signal: controller.signal, ...(opts.system ? { system: opts.system } : {}) }), result) };
   if (opts.variation) result = await addVariation(result, opts.variation, model, (id) => loadModel(id), { signal: controller.signal, onProgress: progress });
   if (progress) process.stderr.write('\r\x1b[K');
   const exported = opts.attentionDetail ? result : withoutAttentionDetail(result);

@@ -80,6 +80,8 @@ export interface ExplainRequest {
   trust?: boolean;
   /** Explain again under these variants and report per-token mean ± sd, sign agreement and SNR. */
   variation?: VariationSource;
+  /** Also ask the model itself to rate each word of the text from −1 to 1 (language models; result.selfRating). */
+  selfRate?: boolean;
   /** Also read every layer's prediction through the final norm and LM head (decoders). */
   logitLens?: boolean;
 }

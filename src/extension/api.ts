@@ -22,6 +22,8 @@ export interface PromptscopeApi {
   result(documentUri: string): StoredResult | undefined;
   /** Tints last painted for a document, in document offsets. */
   appliedTints(documentUri: string): AppliedTint[];
+  /** Dotted underlines last painted for a document (tokens whose sign differs between variants). */
+  unstableSignMarks(documentUri: string): readonly { start: number; end: number; tokenIndex: number }[];
   /** Decoration ranges last painted for a document (a range can cover several tokens). */
   paintedRanges(documentUri: string): PaintedRange[];
   /** Fires with a document URI after its tints were painted. */

@@ -34,6 +34,8 @@ export interface ExplainOptions {
   chat?: { system?: string };
   /** Started by promptscope.autoExplain: progress in the status bar, and no message when an edit stops it. */
   auto?: boolean;
+  /** Also ask the model to rate each word of the prompt itself (language models). */
+  selfRate?: boolean;
 }
 
 export type ExplainOutcome =
@@ -118,6 +120,7 @@ export class ExplainController extends Disposable {
       ...(variationFromConfig(cfg) ? { variation: variationFromConfig(cfg) } : {}),
       ...(options.params || cfg.timeBudget > 0 || layerMethodsIn(options.methods ?? [cfg.method]) ? { params: { ...(cfg.timeBudget > 0 ? { timeBudget: cfg.timeBudget } : {}), ...layerParamsFor(options.methods?.length ? options.methods : [cfg.method], cfg.layer), ...options.params } } : {}),
       ...(options.chat ? { chat: options.chat } : {}),
+      ...(options.selfRate ? { selfRate: true } : {}),
     };
 
     // A new request for the same document replaces the old one.

@@ -105,6 +105,7 @@ class Promptscope extends Disposable {
       const system = vscode.workspace.getConfiguration('promptscope').get<string>('chatSystemPrompt', '').trim();
       return this.explainActive({ chat: system ? { system } : {} });
     });
+    cmd('promptscope.askModelToRate', () => this.explainActive({ selfRate: true }));
     cmd('promptscope.explainWith', async () => {
       const editor = await this.activeEditorOrWarn();
       if (!editor) return;
@@ -322,6 +323,7 @@ class Promptscope extends Disposable {
       cancel: (uri) => this.controller.cancel(uri, 'user'),
       result: (uri) => this.store.get(uri),
       appliedTints: (uri) => this.renderer.applied.get(uri) ?? [],
+      unstableSignMarks: (uri) => this.unstableSigns.marked.get(uri) ?? [],
       paintedRanges: (uri) => this.renderer.painted.get(uri) ?? [],
       onDidRender: this.renderer.onDidRender,
       panel: () => ({ updates: this.panel.updates, rendered: this.panel.lastRendered(), compare: this.panel.lastCompare() }),

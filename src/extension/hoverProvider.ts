@@ -10,6 +10,7 @@ import { readConfig } from './config';
 import { showMarks } from '../core/viewUnits';
 import { trustHeadline, variationHeadline } from '../core/trust/trustText';
 import { partialHoverText } from './partialText';
+import { selfRatingHeadline } from '../core/trust/selfRatingView';
 import { counterfactualHoverText, formatPercent, formatScore, spanLevelText, visibleWhitespace } from './hoverText';
 import type { ResultStore } from './resultStore';
 import { ranksAndShares } from './tintModel';
@@ -88,6 +89,11 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (spread) {
       md.appendMarkdown('\n\n');
       md.appendText(spread);
+    }
+    const ownRating = selfRatingHeadline(result, live.index);
+    if (ownRating) {
+      md.appendMarkdown('\n\n');
+      md.appendText(ownRating);
     }
     const faithfulness = trustHeadline(result, run.method, rowIndex);
     if (faithfulness) {

@@ -9,6 +9,7 @@ import { METHODS } from '../core/methods/registry';
 import { listCachedHubModels } from './hub/cachedModels';
 import { listBundledModels, DEFAULT_MODEL } from './modelFolder';
 import { ensureAttention, ensureGradients, ensureLogitLens, loadModel, type LoadedModel, type LoadOptions } from './loadedModel';
+import { askModelToRate, assertCanRate, compareWithResult } from '../core/trust/askModel';
 import { addVariation } from './seedVariants';
 import { resolveAutoMethods } from './autoMethod';
 import { AUTO_METHOD } from '../core/methods/defaultMethod';
@@ -83,7 +84,17 @@ export class Engine {
           await ensureAttention(m, this.options.cacheDir);
         }
         if (call.request.logitLens) await ensureLogitLens(m);
-        const result = await explain(call.request, m, { signal, onProgress, onPartial });
+        if (call.request.selfRate) {
+          assertCanRate(m.runner);
+          // A chat model is asked, and explained, through its chat template.
+          if (!call.request.chat && m.tokenizer.chatPrompt?.('x') !== undefined) call = { ...call, request: { ...call.request, chat: {} } };
+        }
+        let result = await explain(call.request, m, { signal, onProgress, onPartial });
+        if (call.request.selfRate) {
+          onProgress?.(0, 1, 'Asking the model to rate its input');
+          const asked = await askModelToRate(m.runner, m.tokenizer, call.request.text, { signal, ...(call.request.chat?.system ? { system: call.request.chat.system } : {}) });
+          result = { ...result, selfRating: compareWithResult(asked, result) };
+        }
         if (!call.request.variation) return result;
         return addVariation(result, call.request.variation, m, (id) => this.model(id), { signal, cacheDir: this.options.cacheDir, onProgress });
       }

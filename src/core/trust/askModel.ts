@@ -4,30 +4,36 @@
  * Causal language models only; models without instruction tuning rarely keep the format, which the parse
  * result then says.
  */
+import { encodeChatPrompt } from '../chatPrompt';
 import { EngineError } from '../engineProtocol';
 import { throwIfAborted, type ModelRunner } from '../modelRunner';
 import type { AttributionResult } from '../result';
 import type { PromptTokenizer } from '../tokenizer';
 import { parseSelfRatings, selfRatingPrompt, selfVsAttribution, wordsOf, type SelfRatingParse } from './selfExplanation';
+import { wordScores } from './selfRatingView';
+
+export { wordScores };
 
 export interface SelfRatingReport {
   prompt: string;
   reply: string;
   words: string[];
   parse: SelfRatingParse;
+  /** The rating prompt went in as a chat user message through the model's chat template. */
+  chatTemplate?: boolean;
   /** Spearman's ρ between the ratings and the attribution's word scores (first target row). */
   vsAttribution?: { method: string; rho: number | null; words: number };
 }
 
 export async function askModelToRate(
-  runner: ModelRunner, tokenizer: PromptTokenizer, text: string, opts: { maxTokens?: number; signal?: AbortSignal } = {},
+  runner: ModelRunner, tokenizer: PromptTokenizer, text: string, opts: { maxTokens?: number; signal?: AbortSignal; system?: string } = {},
 ): Promise<Omit<SelfRatingReport, 'vsAttribution'>> {
-  if (runner.info.kind !== 'causal-lm') {
-    throw new EngineError('bad-target', `Asking the model to rate its input needs a language model that writes a reply; ${runner.info.id} is a classifier.`);
-  }
+  assertCanRate(runner);
   const words = wordsOf(text);
   const prompt = selfRatingPrompt({ text, words });
-  const ids = tokenizer.encodePrompt(prompt).map((t) => t.id);
+  // Instruction models answer a request only inside their chat template; plain models get the text as is.
+  const chatTemplate = tokenizer.chatPrompt?.(prompt, opts.system) !== undefined;
+  const ids = (chatTemplate ? encodeChatPrompt(prompt, opts.system, tokenizer, runner.info.id) : tokenizer.encodePrompt(prompt)).map((t) => t.id);
   const out: number[] = [];
   const max = Math.min(opts.maxTokens ?? 8 * words.length + 16, runner.info.contextLength - ids.length);
   for (let i = 0; i < max; i++) {
@@ -37,22 +43,14 @@ export async function askModelToRate(
     out.push(next);
   }
   const reply = tokenizer.decode(out);
-  return { prompt, reply, words, parse: parseSelfRatings(reply, words) };
+  return { prompt, reply, words, parse: parseSelfRatings(reply, words), ...(chatTemplate ? { chatTemplate } : {}) };
 }
 
-/** Attribution per whitespace-separated word: the summed scores of the tokens whose text starts inside it. */
-export function wordScores(result: AttributionResult, row = 0, run = 0): number[] {
-  const text = result.input.text;
-  const spans = [...text.matchAll(/\S+/g)].map((m) => [m.index!, m.index! + m[0].length] as const);
-  const out = spans.map(() => 0);
-  for (const t of result.input.tokens) {
-    if (t.special) continue;
-    let at = t.start;
-    while (at < t.end && /\s/.test(text[at])) at++;
-    const w = spans.findIndex(([s, e]) => at >= s && at < e);
-    if (w >= 0) out[w] += result.runs[run].scores[row][t.index];
+/** Refuses models that cannot write a reply, before any work is done. */
+export function assertCanRate(runner: ModelRunner): void {
+  if (runner.info.kind !== 'causal-lm') {
+    throw new EngineError('bad-target', `Asking the model to rate its input needs a language model that writes a reply; ${runner.info.id} is a classifier. Select a language model (Promptscope: Select Model…) and ask again.`);
   }
-  return out;
 }
 
 /** The report with the rank correlation against the result's first method. */

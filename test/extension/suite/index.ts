@@ -54,6 +54,7 @@ export function run(): Promise<void> {
   require('./notebook.test');
   require('./live.test');
   require('./autoExplain.test');
+  require('./selfRatingAndVariants.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
