@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark table in one run, so ratios are measured side by side. Pass section names
- * (occlusion, gradients, causes, editor, attention, perturbation, long) to run only some; `scale` (models at real sizes) runs only when named.
+ * (occlusion, gradients, layers, causes, editor, attention, perturbation, long) to run only some; `scale` (models at real sizes) runs only when named.
  */
 import { runAttentionBench } from './attention';
 import { runBatchBench } from './batch';
 import { runCauseRecoveryBench } from './causeRecovery';
 import { runEditorBench } from './editor';
 import { runGradientBench } from './gradients';
+import { runLayerBench } from './layers';
 import { runLongPromptBench } from './longPrompts';
 import { runOcclusionBench } from './occlusion';
 import { runScaleBench } from './scale';
@@ -15,6 +16,7 @@ import { runPerturbationBench } from './perturbation';
 const SECTIONS: Record<string, () => Promise<void>> = {
   occlusion: () => runOcclusionBench(),
   gradients: runGradientBench,
+  layers: runLayerBench,
   causes: () => runCauseRecoveryBench(),
   editor: runEditorBench,
   attention: () => runAttentionBench(),
