@@ -30,6 +30,8 @@ import { renderOutputRow, renderRowScaleToggle } from './views/outputRow';
 import { renderPredictions } from './views/predictions';
 import { renderPartialNote } from './views/partialNote';
 import { renderTopTokens } from './views/topTokens';
+import { renderLayerSweep } from './views/layerSweep';
+import { renderLogitLens } from './views/logitLens';
 
 registerToolkit();
 
@@ -164,6 +166,10 @@ function render(): void {
   );
   const ownRating = renderSelfRating(vm);
   if (ownRating) parts.push(section('The model’s own ratings', 'self-rating-section', ownRating));
+  const sweep = renderLayerSweep(vm, () => postToHost({ type: 'rerun', change: { method: 'layer-gradient-x-activation' } }));
+  if (sweep) parts.push(section('Inside the layers', 'layers-section', sweep));
+  const lens = renderLogitLens(vm, () => postToHost({ type: 'rerun', change: { logitLens: true } }));
+  if (lens) parts.push(section('Logit lens', 'logit-lens-section', lens));
   const variation = renderVariation(vm);
   if (variation) parts.push(section('Across variants', 'variation-section', variation));
   const faithfulness = renderFaithfulness(vm);

@@ -64,6 +64,8 @@ export interface RerunChange {
   method?: string;
   target?: TargetSpec;
   granularity?: Granularity;
+  /** Explain again and read every layer through the logit lens. */
+  logitLens?: true;
 }
 
 export type HostToPanel =
@@ -193,8 +195,23 @@ export function parseResultDeep(v: unknown): AttributionResult | undefined {
         (Array.isArray(run.diagnostics.relativeCompletenessGap) && run.diagnostics.relativeCompletenessGap.every(isNum))),
   );
   if (!runsOk) return undefined;
+  if (!r.runs.every((run) => run.layerSweep === undefined || isLayerSweep(run.layerSweep, r.input.tokens.length))) return undefined;
+  if (r.logitLens !== undefined && !isLogitLens(r.logitLens)) return undefined;
   if (r.counterfactuals !== undefined && !isCounterfactualEdits(r.counterfactuals, n, r.input.tokens.length)) return undefined;
   return r;
+}
+
+function isLayerSweep(v: unknown, tokens: number): boolean {
+  if (!isObj(v) || !Array.isArray(v.streams) || !v.streams.every(isIndex) || !Array.isArray(v.scores)) return false;
+  const depths = v.streams.length;
+  return v.scores.every((row) => Array.isArray(row) && row.length === depths && row.every((s) => Array.isArray(s) && s.length === tokens && s.every(isNum)));
+}
+
+function isLogitLens(v: unknown): boolean {
+  if (!isObj(v) || !isIndex(v.layers) || !Array.isArray(v.rows)) return false;
+  return v.rows.every((row) => isObj(row) && isIndex(row.row) && isIndex(row.position) && Array.isArray(row.layers) && row.layers.every((l) =>
+    isObj(l) && isIndex(l.layer) && isNum(l.probability) && (l.foilProbability === undefined || isNum(l.foilProbability)) &&
+    Array.isArray(l.top) && l.top.every((t) => isObj(t) && isStr(t.text, 1000) && isNum(t.probability))));
 }
 
 export function parseSnapshot(v: unknown): PanelSnapshot | undefined {
@@ -228,8 +245,12 @@ export function parseHostMessage(v: unknown): HostToPanel | undefined {
 }
 
 export function parseRerunChange(v: unknown): RerunChange | undefined {
-  if (!isObj(v) || !onlyKeys(v, ['method', 'target', 'granularity'])) return undefined;
+  if (!isObj(v) || !onlyKeys(v, ['method', 'target', 'granularity', 'logitLens'])) return undefined;
   const change: RerunChange = {};
+  if (v.logitLens !== undefined) {
+    if (v.logitLens !== true) return undefined;
+    change.logitLens = true;
+  }
   if (v.method !== undefined) {
     if (!isMethodName(v.method)) return undefined;
     change.method = v.method;

@@ -36,6 +36,8 @@ export interface ExplainOptions {
   auto?: boolean;
   /** Also ask the model to rate each word of the prompt itself (language models). */
   selfRate?: boolean;
+  /** Also read every layer through the logit lens (decoders). */
+  logitLens?: boolean;
 }
 
 export type ExplainOutcome =
@@ -121,6 +123,7 @@ export class ExplainController extends Disposable {
       ...(options.params || cfg.timeBudget > 0 || layerMethodsIn(options.methods ?? [cfg.method]) ? { params: { ...(cfg.timeBudget > 0 ? { timeBudget: cfg.timeBudget } : {}), ...layerParamsFor(options.methods?.length ? options.methods : [cfg.method], cfg.layer), ...options.params } } : {}),
       ...(options.chat ? { chat: options.chat } : {}),
       ...(options.selfRate ? { selfRate: true } : {}),
+      ...(options.logitLens ? { logitLens: true } : {}),
     };
 
     // A new request for the same document replaces the old one.

@@ -272,13 +272,13 @@ class Promptscope extends Disposable {
 
   private async rerun(
     stored: StoredResult,
-    change: { method?: string; target?: TargetSpec; granularity?: Granularity },
+    change: { method?: string; target?: TargetSpec; granularity?: Granularity; logitLens?: true },
   ): Promise<void> {
     if (change.granularity) {
       await vscode.workspace.getConfiguration(SECTION).update('granularity', change.granularity, vscode.ConfigurationTarget.Global);
       this.panel.push();
     }
-    if (!change.method && !change.target) return;
+    if (!change.method && !change.target && !change.logitLens) return;
     const { request, input } = stored.result;
     // Where the originally requested text starts now (the result may cover only its truncated tail).
     const reqMap = stored.requestSourceMap;
@@ -307,6 +307,7 @@ class Promptscope extends Disposable {
       ...(request.chat ? { chat: request.chat } : {}),
       truncateFromStart: request.truncateFromStart,
       maxTokens: request.maxTokens,
+      ...(change.logitLens || request.logitLens ? { logitLens: true } : {}),
     });
   }
 

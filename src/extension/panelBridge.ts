@@ -108,7 +108,7 @@ export class PanelBridge extends Disposable implements PanelHost {
     return stored ? { documentUri: stored.documentUri, result: stored.result, offset: stored.offset } : undefined;
   }
 
-  async rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity }): Promise<void> {
+  async rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity; logitLens?: true }): Promise<void> {
     const stored = this.currentUri ? this.store.get(this.currentUri) : undefined;
     if (!stored) {
       void vscode.window.showWarningMessage('Promptscope: there is no result to re-run. Explain a selection first.');

@@ -20,7 +20,7 @@ import { createNonce } from './nonce';
 import { renderPanelHtml } from './panelHtml';
 
 export interface PanelHost {
-  rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity }): Promise<void>;
+  rerun(change: { method?: string; target?: TargetSpec; granularity?: Granularity; logitLens?: true }): Promise<void>;
   revealToken(documentUri: string, start: number, end: number): void;
   /**
    * After a window reload: take back a restored result when its document still holds its text (tints and
