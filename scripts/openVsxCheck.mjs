@@ -7,12 +7,13 @@
 // What only the registry can check (access token, namespace ownership, its size limit, its signature) needs
 // the network and is not run here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
 export const OVSX_VERSION = '1.3.0';
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const cacheDir = process.env.PROMPTSCOPE_OVSX_DIR ?? path.join(os.homedir(), '.cache', 'promptscope-ovsx');
 const ovsxManifest = path.join(cacheDir, 'node_modules', 'ovsx', 'package.json');
 
@@ -37,21 +38,29 @@ export async function checkForOpenVsx(vsix) {
 
   const manifest = await readVSIXPackage(vsix);
   validateManifest(manifest);
-  const entries = await readZip(vsix, () => true);
-  const files = [...entries.keys()].filter((n) => n.startsWith('extension/') && !n.endsWith('/'));
+  // Entries with their real names (ovsx's readZip lowercases them).
+  const yauzl = req('yauzl-promise');
+  const entries = new Map();
+  const zip = await yauzl.open(vsix);
+  try {
+    for await (const entry of zip) if (!entry.filename.endsWith('/')) entries.set(entry.filename, Buffer.from(await (await zip.openReadStream(entry)).toArray().then((c) => Buffer.concat(c))));
+  } finally {
+    await zip.close();
+  }
+  const files = [...entries.keys()].filter((n) => n.startsWith('extension/'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ovsx-'));
   try {
-    // readZip lowercases names: take the real ones from the package's own file list.
-    const { stdout: listing } = spawnSync(process.execPath, [vsceCli, 'ls', '--packagePath', vsix], { encoding: 'utf8' });
-    const original = new Map(listing.split('\n').filter(Boolean).map((n) => [`extension/${n}`.toLowerCase(), n]));
     for (const name of files) {
-      const rel = original.get(name) ?? name.slice('extension/'.length);
+      // vsce stores the README and CHANGELOG under lower-case names: give them back the names of the source tree.
+      const rel = name.slice('extension/'.length).replace(/^(readme|changelog)\.md$/, (_, b) => `${b.toUpperCase()}.md`);
       const dest = path.join(dir, rel);
       mkdirSync(path.dirname(dest), { recursive: true });
       writeFileSync(dest, entries.get(name));
     }
+    // The project's allow-list, as `ovsx publish` run in the package folder would read it.
+    copyFileSync(path.join(root, '.vscodeignore'), path.join(dir, '.vscodeignore'));
     if (!(await isLicenseOk(dir, manifest))) throw new Error('ovsx: the extension has no licence (no `license` field and no LICENSE file).');
-    if (!files.some((n) => /^extension\/licen[cs]e(\.md|\.txt)?$/.test(n))) throw new Error('ovsx: the package carries no LICENSE file.');
+    if (!files.some((n) => /^extension\/licen[cs]e(\.md|\.txt)?$/i.test(n))) throw new Error('ovsx: the package carries no LICENSE file.');
     const vsixManifest = entries.get('extension.vsixmanifest').toString('utf8');
     const target = /TargetPlatform="([^"]+)"/.exec(vsixManifest)?.[1];
     const out = path.join(dir, '..', `${path.basename(dir)}.vsix`);
@@ -61,10 +70,11 @@ export async function checkForOpenVsx(vsix) {
     try {
       if (r.status !== 0) throw new Error(`ovsx's vsce ${vsceVersion} refused the package:\n${said}`);
       if (/warning/i.test(said)) throw new Error(`ovsx's vsce ${vsceVersion} warned:\n${said}`);
-      const again = (await readZip(out, () => true));
+      const again = await readZip(out, () => true);
       const repacked = [...again.keys()].filter((n) => n.startsWith('extension/') && !n.endsWith('/')).sort();
-      const missing = files.filter((f) => !repacked.includes(f));
-      const extra = repacked.filter((f) => !files.includes(f));
+      const lower = files.map((f) => f.toLowerCase());
+      const missing = lower.filter((f) => !repacked.includes(f));
+      const extra = repacked.filter((f) => !lower.includes(f));
       if (missing.length || extra.length) throw new Error(`repackaged file list differs: missing ${missing.join(', ')}; extra ${extra.join(', ')}`);
       const target2 = /TargetPlatform="([^"]+)"/.exec(again.get('extension.vsixmanifest').toString('utf8'))?.[1];
       if (target2 !== target) throw new Error(`repackaged target ${target2} ≠ ${target}`);

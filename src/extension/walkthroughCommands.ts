@@ -7,7 +7,7 @@ import type { PaintedRange } from './tintRenderer';
 
 /** The walkthrough's sample: the prompt of its first line is what gets explained. */
 export const SAMPLE_PROMPT = 'The capital of France is';
-const SAMPLE_TEXT = `${SAMPLE_PROMPT}\n\nSelect any text and run Promptscope: Explain Selection (Ctrl+Alt+E) to explain it.\n`;
+const SAMPLE_TEXT = `${SAMPLE_PROMPT}\n\nSelect a prompt and press Ctrl+Alt+E to explain it.\n`;
 
 /** Opens the sample prompt beside the walkthrough, selects it and runs Explain Selection on it. */
 export async function explainSample(explainSelection: () => Promise<unknown>): Promise<void> {

@@ -65,16 +65,23 @@ export async function runWalkthroughFlow(page, { theme, outDir, imagesDir, log =
   }
   await shot('steps');
 
-  const walkthroughGroup = await page.locator('.part.editor .editor-group-container', { has: walkthrough }).boundingBox();
   /** The window beside the walkthrough (what the step's image shows). */
   const besideClip = async () => {
+    const walkthroughGroup = await page.locator('.part.editor .editor-group-container', { has: walkthrough }).boundingBox();
     const part = await page.locator('.part.editor').boundingBox();
     const x = walkthroughGroup.x + walkthroughGroup.width;
     return { x, y: part.y, width: part.x + part.width - x, height: Math.min(part.height, 520) };
   };
-  const stepImage = async (s) => {
+  /** The quick pick with the editor around it (it opens in the middle of the window, over the walkthrough). */
+  const pickerClip = async () => {
+    const box = await page.locator('.quick-input-widget').boundingBox();
+    const width = Math.max(640, box.width + 40);
+    const x = Math.max(0, box.x + box.width / 2 - width / 2);
+    return { x, y: Math.max(0, box.y - 40), width, height: Math.max(320, box.height + 120) };
+  };
+  const stepImage = async (s, clip = besideClip) => {
     await shot(s.id);
-    if (imagesDir) await page.screenshot({ path: path.join(imagesDir, `${s.id}-${theme}.png`), clip: await besideClip() });
+    if (imagesDir) await page.screenshot({ path: path.join(imagesDir, `${s.id}-${theme}.png`), clip: await clip() });
   };
 
   const clickStepButton = async (s) => {
@@ -161,7 +168,7 @@ export async function runWalkthroughFlow(page, { theme, outDir, imagesDir, log =
   for (const row of ['promptscope-tiny-sentiment', 'Choose folder…', 'Hugging Face hub id…']) {
     await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor({ timeout: 30_000 });
   }
-  await stepImage(model);
+  await stepImage(model, pickerClip);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'promptscope-tiny-sentiment' }).first().click();
   await expectDone(model);
   await page.waitForTimeout(800);

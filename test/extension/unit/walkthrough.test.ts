@@ -45,7 +45,15 @@ describe('Get started walkthrough', () => {
         const bytes = fs.readFileSync(path.join(ROOT, f));
         assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG', f);
         assert.ok(bytes.readUInt32BE(16) >= 600 && bytes.readUInt32BE(20) >= 300, `${f} is a screenshot-sized image`);
+        assert.ok(bytes.length <= 150 * 1024, `${f} is at most 150 KB (${bytes.length} bytes)`);
       }
     }
+  });
+
+  it('shows each step its own screenshot, a different one per theme', () => {
+    const images = steps.map((s) => (typeof s.media.image === 'string' ? { light: s.media.image, dark: s.media.image } : s.media.image));
+    assert.equal(new Set(images.map((i) => i.light)).size, steps.length, 'one light image per step');
+    assert.equal(new Set(images.map((i) => i.dark)).size, steps.length, 'one dark image per step');
+    for (const i of images) assert.notDeepEqual(fs.readFileSync(path.join(ROOT, i.light)), fs.readFileSync(path.join(ROOT, i.dark)), i.light);
   });
 });
