@@ -96,7 +96,7 @@ for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : the
     // Right-to-left text in the light and dark themes; the reload check once.
     if (theme !== 'hc' && !onlyCompare) await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });
     if (theme === 'light' && !onlyCompare) await runRowFlow(page, { theme, outDir });
-    if (theme !== 'hc' && !onlyRtl) await runCompareFlow(page, { theme, outDir });
+    if (theme !== 'hc' && !onlyRtl) await runCompareFlow(page, { theme, outDir, reload: theme === 'light' });
     if (theme === 'light' && !onlyRtl) await runNotebookFlow(page, { theme, outDir });
     if (readmeShot && !onlyRtl && !onlyCompare) {
       const bytes = statSync(readmeShot).size;

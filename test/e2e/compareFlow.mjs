@@ -3,11 +3,27 @@
 // (the inserted word marked as inserted, every other token kept). Screenshot: e2e-{theme}-compare.png.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { PROMPT, runCommand } from './editorFlow.mjs';
-import { openFile } from './rtlFlow.mjs';
+import { runCommand } from './editorFlow.mjs';
+import { openFile, reloadWindow } from './rtlFlow.mjs';
 
 const panelFrame = (page) => page.frameLocator('iframe.webview').frameLocator('#active-frame');
-const EDITED = 'The capital city of France is';
+// A prompt of its own: earlier flows explain the first line of capital.txt.
+const PROMPT = 'Translate to French: cheese =>';
+const EDITED = 'Translate to French: the cheese =>';
+
+/**
+ * Tints come while the model runs (partial results); a run is kept for comparisons once it has finished.
+ * Waits for tints on this line (not an earlier flow's), then for the status bar legend of a final result.
+ */
+async function waitFinal(page, text) {
+  const box = await page.locator('.editor-instance .monaco-editor .view-line', { hasText: text }).first().boundingBox();
+  await page.waitForFunction(
+    (y) => [...document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]')].some((e) => Math.abs(e.getBoundingClientRect().y - y) < 2),
+    box.y,
+    { timeout: 120_000 },
+  );
+  await page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => e.textContent.includes('“') && !/partial/.test(e.textContent)), undefined, { timeout: 120_000 });
+}
 
 async function explainLine(page, text) {
   const line = page.locator('.editor-instance .monaco-editor .view-line', { hasText: text }).first();
@@ -17,11 +33,11 @@ async function explainLine(page, text) {
   await page.keyboard.press('Control+Alt+E'); // Explain Selection's key binding
 }
 
-export async function runCompareFlow(page, { theme, outDir, log = console.log }) {
+export async function runCompareFlow(page, { theme, outDir, reload = false, log = console.log }) {
   const panel = panelFrame(page);
   await openFile(page, 'capital.txt');
   await explainLine(page, PROMPT);
-  await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]').length > 0, undefined, { timeout: 120_000 });
+  await waitFinal(page, PROMPT);
 
   // Edit the prompt as a user would: replace the selected line by typing, then explain it again.
   const line = page.locator('.editor-instance .monaco-editor .view-line', { hasText: PROMPT }).first();
@@ -50,7 +66,7 @@ export async function runCompareFlow(page, { theme, outDir, log = console.log })
   assert.match(prediction, /^".*" \d+(\.\d+)?% → (\d+(\.\d+)?%|not among)/);
   const kinds = await tokens.evaluateAll((els) => els.map((e) => [e.dataset.kind, e.textContent]));
   const inserted = kinds.filter(([k]) => k === 'inserted').map(([, t]) => t).join('');
-  assert.equal(inserted.trim(), 'city', `the inserted word: ${JSON.stringify(kinds)}`);
+  assert.equal(inserted.trim(), 'the', `the inserted word: ${JSON.stringify(kinds)}`);
   assert.equal(kinds.filter(([k]) => k === 'deleted').length, 0, 'nothing deleted');
   assert.equal(kinds.map(([, t]) => t).join(''), EDITED, 'the chips spell the edited prompt');
   // Kept chips are tinted by their change; the inserted one is outlined instead.
@@ -60,6 +76,17 @@ export async function runCompareFlow(page, { theme, outDir, log = console.log })
   await panel.locator('#compare-section').scrollIntoViewIfNeeded();
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(outDir, `e2e-${theme}-compare.png`) });
+
+  if (reload) {
+    // The runs are kept across a window reload: the restored panel still offers the earlier run.
+    await reloadWindow(page);
+    const restored = panelFrame(page);
+    await restored.locator('.heatmap .chip').first().waitFor({ timeout: 60_000 });
+    const again = restored.locator('#compare-with vscode-option').nth(1);
+    await again.waitFor({ state: 'attached', timeout: 30_000 });
+    assert.equal(await again.innerText(), label, 'the earlier run is offered after the reload');
+    log(`[${theme}] after a reload, compare with: ${label}`);
+  }
 
   // Leave the sample as it was for whatever runs next.
   await openFile(page, 'capital.txt');

@@ -45,8 +45,11 @@ export async function runNotebookFlow(page, { theme, outDir, log = console.log }
     assert.ok(Math.abs(t.y - line.y) < 2, 'tint on the literal’s line');
     assert.ok(t.x >= quote[0] && t.x + t.width <= quote[1] + 1, `tint between the quotes (${t.x}–${t.x + t.width} vs ${quote})`);
   }
-  const strongest = tints[0];
-  await page.mouse.move(strongest.x + strongest.width / 2, line.y + line.height / 2);
+  // Hover a tint the cell editor shows (a narrow cell scrolls the line sideways).
+  const frame = await page.locator('.notebook-editor .cell-editor-container', { hasText: 'system =' }).first().boundingBox();
+  const shown = tints.find((t) => t.x > frame.x + 4 && t.x + t.width < frame.x + frame.width - 4);
+  assert.ok(shown, 'a tint in view');
+  await page.mouse.move(shown.x + shown.width / 2, line.y + line.height / 2);
   const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'Promptscope' }).first();
   await hover.waitFor({ state: 'visible', timeout: 15_000 });
   await page.waitForTimeout(500);

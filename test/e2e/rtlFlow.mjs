@@ -120,7 +120,7 @@ export async function runRtlFlow(page, { theme, outDir, reload = false, log = co
 }
 
 /** Developer: Reload Window, as a user would (the workbench saves its editors and webview states first). */
-async function reloadWindow(page) {
+export async function reloadWindow(page) {
   await page.waitForTimeout(1500);
   const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
   await command(page, 'Developer: Reload Window');
