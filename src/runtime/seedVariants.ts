@@ -10,7 +10,7 @@ import { explain } from '../core/explain';
 import { METHODS } from '../core/methods/registry';
 import type { AttributionResult } from '../core/result';
 import { explainVariation, type VariationSource } from '../core/trust/variation';
-import { ensureGradients, type LoadedModel } from './loadedModel';
+import { ensureAttention, ensureGradients, type LoadedModel } from './loadedModel';
 
 export function seedVariantFolders(modelDir: string): string[] {
   const root = path.join(modelDir, 'seeds');
@@ -48,6 +48,7 @@ export async function addVariation(
     opts.onProgress?.(done++, total, `Explaining ${path.basename(label)}`);
     const m = req.model && req.model !== result.request.model ? await load(req.model) : main;
     if (req.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients)) await ensureGradients(m, opts.cacheDir);
+    if (req.methods.some((name) => METHODS.find((x) => x.name === name)?.needsAttention)) await ensureAttention(m, opts.cacheDir);
     return explain(req, m, { signal: opts.signal });
   });
   return { ...result, variation };
