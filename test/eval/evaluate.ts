@@ -18,19 +18,31 @@ const UNSIGNED = new Set(['gradient', 'smoothgrad', 'attention', 'attention-roll
 const MARK_START = '<!-- eval:start -->';
 const MARK_END = '<!-- eval:end -->';
 
-interface Example { text: string; expected: string; cause: { start: number; end: number } }
+interface Example { text: string; expected: string; task?: string; cause: { start: number; end: number } }
 
+/** The held-out known-cause prompts: eval/heldout.jsonl and, where the build added more, eval/heldout-extra.jsonl. */
 function examples(model: string): Example[] {
-  const file = path.join(ROOT, 'models', model, 'eval/heldout.jsonl');
-  return fs.readFileSync(file, 'utf8').trim().split('\n')
-    .map((l) => JSON.parse(l) as { prompt?: string; text?: string; expected?: string; label?: string; cause?: Example['cause']; cue?: Example['cause'] })
-    .map((e) => ({ text: (e.prompt ?? e.text)!, expected: (e.expected ?? e.label)!, cause: (e.cause ?? e.cue)! }));
+  return ['heldout.jsonl', 'heldout-extra.jsonl']
+    .map((f) => path.join(ROOT, 'models', model, 'eval', f))
+    .filter((f) => fs.existsSync(f))
+    .flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n'))
+    .map((l) => JSON.parse(l) as { prompt?: string; text?: string; expected?: string; label?: string; task?: string; cause?: Example['cause']; cue?: Example['cause'] })
+    .map((e) => ({ text: (e.prompt ?? e.text)!, expected: (e.expected ?? e.label)!, ...(e.task ? { task: e.task } : {}), cause: (e.cause ?? e.cue)! }));
 }
 
-/** Every n-th example so that each task family of the held-out set is represented. */
+/** Every n-th example. */
 function spread<T>(xs: T[], n: number): T[] {
   if (xs.length <= n) return xs;
   return Array.from({ length: n }, (_, i) => xs[Math.floor((i * xs.length) / n)]);
+}
+
+/** Candidates taken from each task family in turn (each spread over its family), so that every family is represented alike. */
+function balanced(xs: Example[], n: number): Example[] {
+  const families = [...new Set(xs.map((x) => x.task ?? ''))].sort();
+  const lists = families.map((f) => spread(xs.filter((x) => (x.task ?? '') === f), n));
+  const out: Example[] = [];
+  for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) out.push(l[i]);
+  return out;
 }
 
 interface Tally {
@@ -65,7 +77,7 @@ export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PRO
     let chance1 = 0, chance3 = 0, used = 0;
     const target = m.folder.kind === 'sequence-classifier' ? { kind: 'class' as const } : { kind: 'next-token' as const };
     const t0 = Date.now();
-    for (const ex of spread(examples(model), perModel * 3)) {
+    for (const ex of balanced(examples(model), perModel * 3)) {
       if (used >= perModel) break;
       // The cheap check first: only prompts the model answers correctly have a known cause.
       const probe = await explain({ text: ex.text, methods: ['occlusion'], target, trust: false }, m);

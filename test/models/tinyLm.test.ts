@@ -232,6 +232,22 @@ describe('bundled model promptscope-tiny-lm', function () {
     assert.deepEqual(tokens.slice(n), mine);
   });
 
+  it('has at least 50 correctly answered held-out prompts per task family once eval/heldout-extra.jsonl is added', async function () {
+    const read = (f: string) => fs.readFileSync(path.join(FOLDER, 'eval', f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HeldOut);
+    const base = read('heldout.jsonl');
+    const extra = read('heldout-extra.jsonl');
+    const known = new Set(base.map((r) => r.prompt));
+    const correct = new Map<string, number>();
+    for (const r of [...base, ...extra]) {
+      const cause = r.prompt.slice(r.cause.start, r.cause.end);
+      assert.ok(cause.trim().length > 0 && cause === cause.trim(), `cause span of ${r.prompt}`);
+      if (extra.includes(r)) assert.ok(!known.has(r.prompt), `${r.prompt} is new`);
+      const [got] = await greedy(r.prompt, 1);
+      if (got === encode(r.expected)[0]) correct.set(r.task, (correct.get(r.task) ?? 0) + 1);
+    }
+    for (const task of new Set(base.map((r) => r.task))) assert.ok((correct.get(task) ?? 0) >= 50, `${task}: ${correct.get(task)} correct`);
+  });
+
   it('reaches the stated greedy accuracy on the held-out synthetic set', async function () {
     const rows = fs.readFileSync(path.join(FOLDER, 'eval', 'heldout.jsonl'), 'utf8').trim().split('\n')
       .map((l) => JSON.parse(l) as HeldOut);
