@@ -159,6 +159,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
         ...(out.samplingError ? { samplingError: out.samplingError } : {}),
         ...(out.fitR2 ? { fitR2: out.fitR2 } : {}),
         ...(out.relativeCompletenessGap ? { relativeCompletenessGap: out.relativeCompletenessGap } : {}),
+        ...(out.quadratureSteps ? { quadratureSteps: out.quadratureSteps } : {}),
         ...(out.spanLevels ? { spanLevels: out.spanLevels } : {}),
         ...(out.occlusions !== undefined ? { occlusions: out.occlusions } : {}),
       },

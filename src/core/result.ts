@@ -70,6 +70,8 @@ export interface MethodRun {
     fitR2?: number[];
     /** Integrated gradients: completenessGap ÷ |f(x) − f(baseline)| per row (above 0.01: use more steps). */
     relativeCompletenessGap?: number[];
+    /** Integrated gradients: nodes of the quadrature rule each row's scores come from (after refinement). */
+    quadratureSteps?: number[];
     /** Coarse-to-fine occlusion: per token, the level of the span whose occlusion its score shares (null: not scored). */
     spanLevels?: (SpanLevel | null)[];
     /** Coarse-to-fine occlusion: perturbed sequences scored (the pass budget counts these). */

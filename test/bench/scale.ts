@@ -12,7 +12,8 @@
  *   peak RSS  of the child, and ÷ the weight bytes (goals ≤ 1.5 forward-only, ≤ 2.5 gradients)
  *   Δ torch   largest |ours − PyTorch| over the tokens ÷ largest |PyTorch|: the independent recomputation
  * Plus, per model: the first load with an empty cache (builds the gradient graph) and the cache size.
- * Env: SCALE_MODELS=llama-135m-shape,gpt2-124m-shape  SCALE_LENGTHS=32,128  SCALE_METHODS=occlusion,…
+ * Env: SCALE_MODELS=llama-135m-shape,gpt2-124m-shape  SCALE_LENGTHS=32,128  SCALE_METHODS=occlusion,…  SCALE_REPS=3
+ * (repetitions per row; default 3 at ≤ 32 tokens, else 2)  SCALE_TORCH_REPEATS=3 (PyTorch repetitions)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,7 +29,7 @@ const list = (env: string | undefined, dflt: string[]): string[] => (env ? env.s
 interface ChildOut {
   loadMs: number; forwardLoadMs?: number; computeMs?: number; peakMb: number; wallMs: number;
   inputIds?: number[]; special?: boolean[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
-  diagnostics?: { relativeCompletenessGap?: number[]; backwardPasses: number; forwardPasses: number };
+  diagnostics?: { relativeCompletenessGap?: number[]; quadratureSteps?: number[]; backwardPasses: number; forwardPasses: number };
 }
 
 function modelsDir(): string {
@@ -51,14 +52,14 @@ function dirBytes(dir: string): number {
   return fs.readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
 }
 
-interface TorchOut { ms: number; scores: number[] }
+interface TorchOut { ms: number; scores: number[]; gap?: number | null }
 
 function torchReference(modelDir: string, cases: object[]): TorchOut[] | string {
   if (spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status !== 0) return 'PyTorch columns skipped: /usr/bin/python3 with torch not found (apt-get install python3-torch python3-numpy libopenblas0-pthread).';
   const file = path.join(os.tmpdir(), `ps-scale-cases-${process.pid}.json`);
   fs.writeFileSync(file, JSON.stringify(cases));
   try {
-    const r = spawnSync(PYTHON, [path.join(__dirname, 'torchScale.py'), '--model-dir', modelDir, '--cases', file, '--threads', String(os.cpus().length)], {
+    const r = spawnSync(PYTHON, [path.join(__dirname, 'torchScale.py'), '--model-dir', modelDir, '--cases', file, '--threads', String(os.cpus().length), '--repeats', process.env.SCALE_TORCH_REPEATS ?? '3'], {
       encoding: 'utf8', maxBuffer: 1 << 26, timeout: 3_600_000, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
     });
     if (r.status !== 0) return `PyTorch reference failed for ${modelDir}: ${(r.stderr || '').trim().split('\n').pop()}`;
@@ -97,16 +98,19 @@ export async function runScaleBench(): Promise<void> {
       const outs: { method: string; length: number; out: ChildOut }[] = [];
       for (const method of methods) {
         for (const length of lengths) {
-          const out = child(['explain', dir, method, String(length), length <= 32 ? '3' : '2'], cacheHome);
+          const out = child(['explain', dir, method, String(length), process.env.SCALE_REPS ?? (length <= 32 ? '3' : '2')], cacheHome);
           outs.push({ method, length, out });
           // Each row as soon as it is measured, so a long run that is stopped keeps what it has.
           console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s, whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB`);
         }
       }
-      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: (out.diagnostics as { steps?: number } | undefined)?.steps ?? out.params?.steps }));
+      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: out.diagnostics?.quadratureSteps?.[0] ?? out.params?.steps }));
       const torch = torchReference(dir, cases);
       if (typeof torch === 'string') notes.push(torch);
-      else torch.forEach((t, i) => console.log(`  ${name} ${outs[i].method} ${outs[i].length}: torch ${s1(t.ms)} s`));
+      else {
+        torch.forEach((t, i) => console.log(`  ${name} ${outs[i].method} ${outs[i].length}: torch ${s1(t.ms)} s${typeof t.gap === 'number' ? `, torch IG gap ${(100 * t.gap).toPrecision(2)} % at ${cases[i].steps} nodes` : ''}`));
+        torch.forEach((t, i) => { if (typeof t.gap === 'number') notes.push(`${name} integrated gradients ${outs[i].length} tokens: ${cases[i].steps} ${cases[i].rule} nodes; relative completeness gap ${(100 * (outs[i].out.diagnostics?.relativeCompletenessGap?.[0] ?? NaN)).toPrecision(2)} % (Promptscope), ${(100 * t.gap).toPrecision(2)} % (PyTorch, same nodes and baseline).`); });
+      }
       outs.forEach(({ method, length, out }, i) => {
         const t = typeof torch === 'string' ? undefined : torch[i];
         const diff = t && out.scores ? Math.max(...out.scores.map((v, k) => Math.abs(v - t.scores[k]))) / Math.max(1e-12, ...t.scores.map(Math.abs)) : NaN;

@@ -8,7 +8,8 @@ cores), the same attributions Promptscope computes for each case in --cases (a J
   gradient-x-input     Σ_h ∂ log p(target)/∂e_{i,h} · e_{i,h}
   integrated-gradients (e − e')·Σ_k w_k ∇f(e' + α_k (e − e')) with the case's rule and node count and the mean
                        embedding as e'; path points batched in chunks of ≤ 2048 tokens
-Prints one JSON line: {"torch", "threads", "peakRssMb", "results": [{"ms" (median), "scores", "score"}, ...]}.
+Prints one JSON line: {"torch", "threads", "peakRssMb", "results": [{"ms" (median), "scores", "score", "gap"}, ...]}
+(gap: integrated gradients' relative completeness gap of the reference itself).
 """
 import argparse
 import json
@@ -64,7 +65,7 @@ def occlusion(m, table, ids, target, special):
     scores = [0.0] * n
     for k, i in enumerate(idx):
         scores[i] = float(base - occluded[k])
-    return scores, float(base)
+    return scores, float(base), None
 
 
 def gradient_x_input(m, table, ids, target):
@@ -72,7 +73,7 @@ def gradient_x_input(m, table, ids, target):
     emb = table[x].clone().requires_grad_(True)
     s = last_logprob(m, table, x, emb, target)[0]
     (g,) = torch.autograd.grad(s, emb)
-    return (g[0] * emb[0].detach()).sum(-1).tolist(), float(s)
+    return (g[0] * emb[0].detach()).sum(-1).tolist(), float(s), None
 
 
 def rule_nodes(rule, steps):
@@ -98,7 +99,12 @@ def integrated_gradients(m, table, ids, target, rule, steps):
         (g,) = torch.autograd.grad(s, pts)
         w = torch.tensor(weights[c:c + per_chunk], dtype=torch.float64).view(-1, 1, 1)
         acc += (w * g.double()).sum(0)
-    return (delta.double() * acc).sum(-1).tolist(), None
+    scores = (delta.double() * acc).sum(-1)
+    with torch.no_grad():
+        ends = last_logprob(m, table, x.expand(2, n), torch.stack([e, e0]), target)
+    span = float(ends[0] - ends[1])
+    # The reference's own completeness gap: whether the rule, not the engine, leaves it.
+    return scores.tolist(), float(ends[0]), abs(float(scores.sum()) - span) / max(abs(span), 1e-12)
 
 
 def main():
@@ -129,9 +135,9 @@ def main():
         times = []
         for _ in range(args.repeats):
             t = time.perf_counter()
-            scores, score = run()
+            scores, score, gap = run()
             times.append((time.perf_counter() - t) * 1000)
-        results.append({"ms": sorted(times)[len(times) // 2], "scores": scores, "score": score})
+        results.append({"ms": sorted(times)[len(times) // 2], "scores": scores, "score": score, "gap": gap})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"torch": torch.__version__, "threads": args.threads, "peakRssMb": peak, "results": results}))
 

@@ -19,6 +19,8 @@ export interface RowOutcome {
   /** |f(x) − f(baseline)| of the row's job, to report the gap relative to it. */
   span?: number;
   seed?: number;
+  /** Nodes of the quadrature rule the scores come from (integrated gradients). */
+  steps?: number;
   /** Standard error of each score (sampling methods). */
   error?: number[];
   samples?: number;
@@ -66,6 +68,7 @@ export function gradientMethod(name: string, label: string, description: string,
       const scores = ctx.plan.rows.map(() => new Array<number>(n).fill(0));
       const gaps = ctx.plan.rows.map(() => 0);
       const spans = ctx.plan.rows.map(() => 0);
+      const steps = ctx.plan.rows.map(() => 0);
       let seed: number | undefined;
       let usesGap = false, samples: number | undefined;
       const errors: number[][] | undefined = ctx.plan.rows.map(() => new Array<number>(n).fill(0));
@@ -82,6 +85,7 @@ export function gradientMethod(name: string, label: string, description: string,
         for (let i = 0; i < n; i++) scores[job.row][i] += job.weight * out.scores[i];
         if (out.gap !== undefined) { gaps[job.row] += out.gap; usesGap = true; }
         if (out.span !== undefined) spans[job.row] += out.span;
+        if (out.steps !== undefined) steps[job.row] = Math.max(steps[job.row], out.steps);
         // Independent jobs of one row (the two sides of a contrast): their variances add.
         if (out.error) { hasErrors = true; for (let i = 0; i < n; i++) errors[job.row][i] = Math.hypot(errors[job.row][i], out.error[i]); }
         samples = out.samples ?? samples;
@@ -94,6 +98,7 @@ export function gradientMethod(name: string, label: string, description: string,
       return {
         scores, meaning: meaning(ctx), params: params(ctx), batches: jobs.length, ...(seed !== undefined ? { seed } : {}),
         ...(usesGap ? { completenessGap: gaps, relativeCompletenessGap: gaps.map((g, r) => (g === 0 ? 0 : g / Math.max(spans[r], 1e-12))) } : {}),
+        ...(steps.some((m) => m > 0) ? { quadratureSteps: steps } : {}),
         ...(hasErrors ? { samplingError: errors } : {}), ...(samples !== undefined ? { samples } : {}), ...(sweep ? { layerSweep: sweep } : {}),
       };
     },
@@ -132,7 +137,7 @@ export const integratedGradientsMethod = gradientMethod(
   (ctx) => ({ steps: ctx.params.steps ?? IG_DEFAULT_STEPS, maxSteps: ctx.params.maxSteps ?? IG_DEFAULT_MAX_STEPS, igBaseline: ctx.params.igBaseline ?? 'mean' }),
   async (ctx, req, p) => {
     const r = await integratedGradients(backend(ctx), { ...req, steps: ctx.params.steps ?? IG_DEFAULT_STEPS, maxSteps: ctx.params.maxSteps ?? IG_DEFAULT_MAX_STEPS, baseline: ctx.params.igBaseline ?? 'mean', padTokenId: ctx.special.pad }, opts(ctx, p));
-    return { scores: r.scores, gap: r.diagnostics.completenessGap, span: Math.abs(r.diagnostics.scoreAtInput - r.diagnostics.scoreAtBaseline) };
+    return { scores: r.scores, gap: r.diagnostics.completenessGap, span: Math.abs(r.diagnostics.scoreAtInput - r.diagnostics.scoreAtBaseline), steps: r.diagnostics.steps };
   },
 );
 

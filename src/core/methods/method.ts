@@ -42,6 +42,8 @@ export interface MethodOutput {
   /** Counterfactual edits, each verified by a forward pass. */
   counterfactuals?: CounterfactualEdits;
   relativeCompletenessGap?: number[];
+  /** Integrated gradients: nodes of the final quadrature rule per row. */
+  quadratureSteps?: number[];
   /** Coarse-to-fine occlusion: the level each token's score comes from. */
   spanLevels?: (SpanLevel | null)[];
   occlusions?: number;
