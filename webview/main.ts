@@ -152,7 +152,10 @@ function render(): void {
       renderRowScaleToggle(view.rowScale === 'per-row', (perRow) => setView({ ...view, rowScale: perRow ? 'per-row' : undefined }))));
   }
   parts.push(section('Prompt', 'prompt-section', explaining, renderHeatmap(vm, onReveal)));
-  const comparison = compare?.current === vm.result.createdAt ? renderCompare(compare, (run) => postToHost({ type: 'compareWith', run })) : undefined;
+  const comparison = compare?.current === vm.result.createdAt ? renderCompare(compare, (run) => postToHost({ type: 'compareWith', run }), (i) => {
+    const t = vm.result.input.tokens[i];
+    if (t) postToHost({ type: 'reveal', tokenIndex: i, start: t.start, end: t.end });
+  }) : undefined;
   if (comparison) parts.push(comparison);
   if (vm.result.target.rows.length > 1) parts.push(section('Source × target', 'matrix-section', renderMatrix(vm, onSelectRow)));
   const attention = vm.run && renderAttention(vm.result, vm.run, vm.row, render);

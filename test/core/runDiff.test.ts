@@ -3,7 +3,8 @@
  * longest-common-subsequence count and against both token sequences rebuilt from the script.
  */
 import * as assert from 'node:assert/strict';
-import { alignTokens, type AlignedToken } from '../../src/core/runDiff';
+import type { AttributionResult } from '../../src/core/result';
+import { alignTokens, diffRuns, type AlignedToken } from '../../src/core/runDiff';
 
 /** Length of the longest common subsequence, by the textbook table. */
 function lcs(a: string[], b: string[]): number {
@@ -90,5 +91,50 @@ describe('aligning two prompts by a token diff', function () {
       // Single letters never count as moved (fewer than 3 characters), so kept is the LCS.
       assert.equal(s.filter((x) => x.kind === 'kept').length, lcs(a, b), `trial ${trial}`);
     }
+  });
+});
+
+describe('comparing two results (diffRuns)', function () {
+  /** A result whose tokens are a BOS token and the words of `text`, scored by `score(word)`. */
+  function result(text: string, score: (word: string, i: number) => number, createdAt: string): AttributionResult {
+    const pieces = words(text);
+    let at = 0;
+    const tokens = [{ index: 0, id: 0, start: 0, end: 0, text: '', special: true }];
+    for (const p of pieces) {
+      tokens.push({ index: tokens.length, id: tokens.length, start: at, end: at + p.length, text: p, special: false });
+      at += p.length;
+    }
+    return {
+      schema: 'promptscope.attribution', version: 1, createdAt,
+      model: { id: 'm', architecture: 'gpt2', kind: 'causal-lm', contextLength: 64 },
+      input: { text, tokens },
+      target: { spec: { kind: 'next-token' }, rows: [{ text: ' Paris', tokenId: 7, probability: 0.738, logProb: Math.log(0.738), score: Math.log(0.738) }] },
+      predictions: [{ text: ' Paris', tokenId: 7, probability: 0.738 }],
+      runs: [{ method: 'occlusion', params: {}, scores: [tokens.map((t, i) => (t.special ? 99 : score(t.text.trim(), i)))], meaning: '', diagnostics: { forwardPasses: 0, backwardPasses: 0, elapsedMs: 0, batches: 0 } }],
+      request: { text, methods: ['occlusion'], target: { kind: 'next-token' } },
+    } as AttributionResult;
+  }
+
+  it('moved, kept, inserted and deleted tokens carry their own result indices and score changes', function () {
+    const a = result('Alice lives in Paris. Bob lives in Rome. Where is Alice?', (w, i) => i / 10, 'a');
+    const b = result('Bob lives in Rome. Alice lives in Paris. Where now is Alice?', (w, i) => w.length + i / 100, 'b');
+    b.target.rows[0] = { ...b.target.rows[0], probability: 0.41 };
+    const d = diffRuns(a, b);
+    assert.equal(d.prediction.text, ' Paris');
+    assert.equal(d.prediction.before, 0.738);
+    assert.equal(d.prediction.after, 0.41);
+    assert.deepEqual(d.tokens.filter((t) => t.kind === 'inserted').map((t) => t.text.trim()), ['now']);
+    assert.ok(d.counts.moved >= 4);
+    for (const t of d.tokens) {
+      // Indices are the results' own (the BOS token at 0 is never aligned), and the texts agree.
+      if (t.a !== undefined) assert.equal(a.input.tokens[t.a].text.trim(), t.text.trim());
+      if (t.b !== undefined) assert.equal(b.input.tokens[t.b].text, t.text);
+      assert.ok(t.a !== 0 && t.b !== 0, 'special tokens are left out');
+      if (t.kind === 'kept' || t.kind === 'moved') assert.equal(t.delta, b.runs[0].scores[0][t.b!] - a.runs[0].scores[0][t.a!]);
+      if (t.kind === 'inserted') assert.deepEqual([t.scoreA, t.scoreB], [undefined, b.runs[0].scores[0][t.b!]]);
+    }
+    // Every token of each prompt appears once.
+    assert.equal(d.tokens.filter((t) => t.a !== undefined).length, a.input.tokens.length - 1);
+    assert.equal(d.tokens.filter((t) => t.b !== undefined).length, b.input.tokens.length - 1);
   });
 });

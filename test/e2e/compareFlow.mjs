@@ -77,6 +77,10 @@ export async function runCompareFlow(page, { theme, outDir, reload = false, log 
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(outDir, `e2e-${theme}-compare.png`) });
 
+  // A chip of the current prompt reveals its text in the editor: the inserted " the" (4 characters).
+  await panel.locator('#compare-tokens .chip[data-kind="inserted"]').click();
+  await page.locator('.statusbar-item', { hasText: '(4 selected)' }).first().waitFor({ timeout: 15_000 });
+
   if (reload) {
     // The runs are kept across a window reload: the restored panel still offers the earlier run.
     await reloadWindow(page);

@@ -25,6 +25,8 @@ export async function runRowFlow(page, { theme, outDir, log = console.log }) {
   const panel = panelFrame(page);
   await runCommand(page, 'Promptscope: Show Saliency Panel');
   await panel.locator('#target-kind').waitFor({ timeout: 60_000 });
+  // Re-run acts on the result the panel shows: wait until it is this file's (an earlier flow's may still be up).
+  await panel.locator('#document-name', { hasText: 'capital.txt' }).waitFor({ timeout: 120_000 });
   await panel.locator('#target-kind').click();
   await panel.locator('#target-kind vscode-option[value="generate"]').click();
   await panel.locator('#target-text input').fill('3');

@@ -6,7 +6,7 @@
 import type { CompareState, RunSummary } from '../../src/core/compareProtocol';
 import type { RunDiff, TokenChange } from '../../src/core/runDiff';
 import { maxAbsOf } from '../../src/core/colourScale';
-import { formatPercent, formatScore, h, section } from '../dom';
+import { clickable, formatPercent, formatScore, h, section } from '../dom';
 import { createDropdown } from '../toolkit';
 import { appendTokenText } from '../tokenText';
 import { tint } from './heatmap';
@@ -40,7 +40,7 @@ function renderPrediction(d: RunDiff): HTMLElement {
   );
 }
 
-function renderDiffMap(d: RunDiff): HTMLElement {
+function renderDiffMap(d: RunDiff, onReveal: (tokenIndex: number) => void): HTMLElement {
   const deltas = d.tokens.map((t) => t.delta ?? 0);
   const maxAbs = maxAbsOf(deltas);
   const map = h('div', { class: 'heatmap diffmap', id: 'compare-tokens', attrs: { 'aria-label': 'Prompt tokens by score change' } });
@@ -50,7 +50,13 @@ function renderDiffMap(d: RunDiff): HTMLElement {
     if (t.kind === 'moved') chip.appendChild(h('span', { class: 'moved-mark', attrs: { 'aria-hidden': 'true' } }, '↷'));
     appendTokenText(chip, t.text);
     if (t.delta !== undefined) tint(chip, t.delta, maxAbs);
-    chip.setAttribute('aria-label', chipTitle(t).replace('\n', ', '));
+    // Tokens of the current prompt reveal their text in the editor, like the heatmap's chips.
+    if (t.b !== undefined) {
+      const b = t.b;
+      clickable(chip, () => onReveal(b), chipTitle(t).replace('\n', ', '));
+    } else {
+      chip.setAttribute('aria-label', chipTitle(t).replace('\n', ', '));
+    }
     map.appendChild(chip);
   }
   return map;
@@ -66,7 +72,7 @@ function renderLargest(d: RunDiff): HTMLElement | undefined {
 }
 
 /** The section, or undefined when the document has no earlier run. */
-export function renderCompare(state: CompareState, onPick: (run: string | null) => void): HTMLElement | undefined {
+export function renderCompare(state: CompareState, onPick: (run: string | null) => void, onReveal: (tokenIndex: number) => void): HTMLElement | undefined {
   if (!state.earlier.length) return undefined;
   const pick = createDropdown('compare-with', 'Compare with an earlier run', (v) => onPick(v === NONE ? null : v));
   const chosen = state.comparison?.with;
@@ -80,7 +86,7 @@ export function renderCompare(state: CompareState, onPick: (run: string | null) 
       h('p', { class: 'muted', id: 'compare-counts' },
         `${c.kept} kept · ${c.inserted} inserted · ${c.deleted} deleted · ${c.moved} moved` +
           (d.method.a === d.method.b ? ` · ${d.method.a}` : ` · ${d.method.a} then, ${d.method.b} now: scores of different methods`)),
-      renderDiffMap(d),
+      renderDiffMap(d, onReveal),
       h('p', { class: 'hint muted compare-legend' }, 'Tint: change of each token’s score since the earlier run (orange: rose, blue: fell). Underlined: inserted. Struck through: deleted. ↷: moved.'),
       renderLargest(d),
     );
