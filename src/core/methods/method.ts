@@ -57,8 +57,6 @@ export interface AttributionMethod {
   /** One line on what it measures and when to use it. */
   description: string;
   needsGradients: boolean;
-  /** Reads gradients at a layer inside the model (the runner's layer gradient backend). */
-  needsLayers?: boolean;
   /** Reads attention inside the model (the runner's attention backend must be prepared). */
   needsAttention?: boolean;
   /** Uses gradients when the model has them, and runs without them otherwise. */
