@@ -1,14 +1,15 @@
 /**
- * LayerGradientBackend on onnxruntime-node: the layer-cut gradient graph (src/onnx/layerGradientModel.ts), built in
- * memory from the model's weight-free skeleton on first use (onnxruntime reads the weights from the model file),
+ * LayerGradientBackend on onnxruntime-node: the layer-cut gradient graph (src/onnx/layerGradientModel.ts), built from
+ * the model's weight-free skeleton on first use and cached (onnxruntime reads the weights from the model file),
  * one session per class score. Every run returns the gradient at every depth; only the streams asked for are
  * fetched.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LayerGradientBackend, LayerGradientItem, LayerGradientValue } from '../core/layerGradients';
 import { throwIfAborted, type ModelKind } from '../core/modelRunner';
-import { buildLayerGradientModel, layerActivationOutput, layerDeltaInput, layerGradOutput, type LayerGradientModel } from '../onnx/layerGradientModel';
+import { buildLayerGradientModel, LAYER_GRADIENT_MODEL_FORMAT, layerActivationOutput, layerDeltaInput, layerGradOutput, type LayerGradientModel } from '../onnx/layerGradientModel';
 import { readModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
 import { createSession } from './executionProviders';
@@ -16,13 +17,18 @@ import { sessionOptions } from './sessionOptions';
 
 type ClassScore = 'logit' | 'log-prob';
 
-interface Built { session: ort.InferenceSession; model: LayerGradientModel }
+/** What the session needs of the model (the embedding matrix comes from the embeddings gradient backend). */
+type LayerGraph = Omit<LayerGradientModel, 'embedding'>;
+
+interface Built { session: ort.InferenceSession; model: LayerGraph }
 
 export interface LayerGradientBackendOptions {
   kind: ModelKind;
   /** Blocks of the model (its config). */
   layers: number;
   intraOpNumThreads?: number;
+  /** Folder for cached layer graphs (a few megabytes each, no weights); omitted = built in memory every time. */
+  cacheDir?: string;
 }
 
 export class OnnxLayerGradientBackend implements LayerGradientBackend {
@@ -44,7 +50,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
     let s = this.sessions.get(cs);
     if (!s) {
       s = (async () => {
-        const model = buildLayerGradientModel(readModelSkeleton(this.onnxPath).model, { kind: this.opts.kind, classScore: cs, layers: this.opts.layers });
+        const model = this.cachedOrBuilt(cs);
         const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
         if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
         // As for the embeddings gradient graph: the sequential planner is slow on graphs that keep activations alive.
@@ -56,6 +62,34 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
       this.sessions.set(cs, s);
     }
     return s;
+  }
+
+  /**
+   * The graph from the cache folder when one is set (<key>.onnx + <key>.json, written data first, metadata last),
+   * else built from the skeleton. key = the skeleton's key (graph hash + weight files' size and mtime) + target
+   * kind + class score + block count + LAYER_GRADIENT_MODEL_FORMAT, so a changed model never reuses a stale graph.
+   */
+  private cachedOrBuilt(cs: ClassScore): LayerGraph {
+    const skeleton = readModelSkeleton(this.onnxPath);
+    const build = (): LayerGraph => buildLayerGradientModel(skeleton.model, { kind: this.opts.kind, classScore: cs, layers: this.opts.layers });
+    if (!this.opts.cacheDir) return build();
+    const base = path.join(this.opts.cacheDir, `${skeleton.key.slice(0, 32)}-${this.opts.kind}-${cs}-l${this.opts.layers}-v${LAYER_GRADIENT_MODEL_FORMAT}`);
+    try {
+      const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as Omit<LayerGraph, 'bytes'> & { format: number };
+      if (meta.format === LAYER_GRADIENT_MODEL_FORMAT) return { layers: meta.layers, hiddenSize: meta.hiddenSize, vocabSize: meta.vocabSize, inputs: meta.inputs, bytes: fs.readFileSync(`${base}.onnx`) };
+    } catch {
+      /* cache miss or corrupt entry: build below */
+    }
+    const model = build();
+    fs.mkdirSync(this.opts.cacheDir, { recursive: true });
+    const write = (file: string, data: Uint8Array | string): void => {
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, file);
+    };
+    write(`${base}.onnx`, model.bytes);
+    write(`${base}.json`, JSON.stringify({ format: LAYER_GRADIENT_MODEL_FORMAT, layers: model.layers, hiddenSize: model.hiddenSize, vocabSize: model.vocabSize, inputs: model.inputs }));
+    return model;
   }
 
   async scoreAndLayerGradients(items: LayerGradientItem[], streams: number[], signal?: AbortSignal): Promise<LayerGradientValue[]> {
@@ -90,7 +124,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
     return out;
   }
 
-  private feeds(m: LayerGradientModel, items: LayerGradientItem[], seq: number): Record<string, ort.Tensor> {
+  private feeds(m: LayerGraph, items: LayerGradientItem[], seq: number): Record<string, ort.Tensor> {
     const B = items.length, h = m.hiddenSize, size = seq * h;
     const T = Math.max(1, ...items.map((it) => it.target.tokenIds.length));
     for (const it of items) {

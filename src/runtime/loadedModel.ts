@@ -103,7 +103,7 @@ export function defaultCacheDir(): string {
  * for, so occlusion-only users never pay for it.
  */
 export async function ensureGradients(model: LoadedModel, cacheDir = defaultCacheDir()): Promise<void> {
-  attachLayerGradients(model);
+  attachLayerGradients(model, cacheDir);
   if (model.runner.gradients) return;
   try {
     model.runner.gradients = await createGradientBackend(model.folder.dir, model.folder.onnxPath, {
@@ -125,10 +125,12 @@ export function blockCount(cfg: Record<string, unknown>): number | undefined {
 }
 
 /** Layer methods' backend: nothing is built until a layer method runs (then the layer-cut graph, in memory). */
-function attachLayerGradients(model: LoadedModel): void {
+function attachLayerGradients(model: LoadedModel, cacheDir: string): void {
   const layers = blockCount(model.folder.config);
   if (model.runner.layerGradients || layers === undefined) return;
-  model.runner.layerGradients = createLayerGradientBackend(model.folder.onnxPath, { kind: model.folder.kind, layers, intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || undefined });
+  model.runner.layerGradients = createLayerGradientBackend(model.folder.onnxPath, {
+    kind: model.folder.kind, layers, intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || undefined, cacheDir: path.join(cacheDir, 'layer-graphs'),
+  });
 }
 
 /**

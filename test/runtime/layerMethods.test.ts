@@ -6,11 +6,13 @@
  * standard error that matches the spread over seeds.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { explain } from '../../src/core/explain';
 import { ensureGradients, loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
 import { baselineEmbeddings } from '../../src/core/methods/integratedGradients';
+import { createLayerGradientBackend } from '../../src/runtime/layerGradientBackend';
 
 const CACHE = path.join(os.tmpdir(), 'promptscope-test-cache');
 const PROMPT = 'The capital of France is';
@@ -108,6 +110,30 @@ describe('layer methods and GradientSHAP', function () {
       ratio += sd / se / n;
     }
     assert.ok(ratio > 0.5 && ratio < 2, `mean sd over seeds ÷ reported standard error = ${ratio.toFixed(2)}`);
+  });
+
+  it('caches the layer graph: a second backend loads it and gives the same gradients', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-layer-cache-'));
+    try {
+      const ids = lm.tokenizer.encodePrompt(PROMPT).map((t) => t.id);
+      const item = { inputsEmbeds: lm.runner.gradients!.embed(ids), inputIds: ids, target: { tokenIds: [5], positions: [ids.length - 1], weights: [1] } };
+      const first = await createLayerGradientBackend(lm.folder.onnxPath, { kind: 'causal-lm', layers: 4, cacheDir: dir }).scoreAndLayerGradients([item], [1, 3]);
+      const files = fs.readdirSync(dir).sort();
+      assert.equal(files.length, 2, files.join(', '));
+      assert.ok(files[0].endsWith('.json') && files[1].endsWith('.onnx'));
+      // A corrupt metadata file is a cache miss, not an error; an intact one is read instead of rebuilding.
+      const onnx = path.join(dir, files[1]);
+      const mtime = fs.statSync(onnx).mtimeMs;
+      const again = await createLayerGradientBackend(lm.folder.onnxPath, { kind: 'causal-lm', layers: 4, cacheDir: dir }).scoreAndLayerGradients([item], [1, 3]);
+      assert.equal(fs.statSync(onnx).mtimeMs, mtime, 'loaded, not rewritten');
+      assert.deepEqual(again, first);
+      fs.writeFileSync(path.join(dir, files[0]), '{');
+      const rebuilt = await createLayerGradientBackend(lm.folder.onnxPath, { kind: 'causal-lm', layers: 4, cacheDir: dir }).scoreAndLayerGradients([item], [1, 3]);
+      assert.deepEqual(rebuilt, first);
+      assert.ok(JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8')).format >= 1, 'the corrupt entry was rewritten');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the blocks when --layer is out of range', async () => {
