@@ -55,6 +55,7 @@ export function run(): Promise<void> {
   require('./live.test');
   require('./autoExplain.test');
   require('./selfRatingAndVariants.test');
+  require('./layerMethods.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const report: SuiteReport = { passed: 0, failed: 0, pending: 0, tests: [], finishedAt: '' };
