@@ -46,11 +46,15 @@ export async function runCompareFlow(page, { theme, outDir, reload = false, log 
   await page.keyboard.press('Shift+End');
   await page.keyboard.type(EDITED);
   await explainLine(page, EDITED);
+  await waitFinal(page, EDITED);
 
   // The panel follows the new run and offers the earlier one.
   await runCommand(page, 'Promptscope: Show Saliency Panel');
   const pick = panel.locator('#compare-with');
   await pick.waitFor({ timeout: 120_000 });
+  // Every new snapshot re-renders the panel (closing an open list): pick once the final result is shown.
+  await panel.locator('#partial-note').waitFor({ state: 'detached', timeout: 120_000 });
+  await page.waitForTimeout(500);
   await pick.click();
   const earlier = panel.locator('#compare-with vscode-option').nth(1);
   const label = await earlier.innerText();

@@ -33,6 +33,8 @@ export async function runRowFlow(page, { theme, outDir, log = console.log }) {
   await panel.locator('#rerun').click();
   const third = panel.locator('.out-chip[data-row="2"]');
   await third.waitFor({ timeout: 120_000 });
+  // Rows stream in as partial results; the row choice applies to the final one.
+  await panel.locator('.partial-note').waitFor({ state: 'detached', timeout: 120_000 });
   await page.waitForTimeout(500);
   const legend = page.locator('.statusbar-item', { hasText: '“' }).first();
   const rows = await panel.locator('.out-chip .out-text').allTextContents();
