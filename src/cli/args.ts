@@ -76,7 +76,7 @@ Options:
   --keep-top N           reagent: features kept by the stop rule (default 5)
   --replacement S        reagent: replacement tokens: uniform | model (default uniform; --baseline replaces instead)
   --noise X              SmoothGrad noise, as a fraction of the embeddings' range (default 0.1)
-  --layer L --head H     attention: read one layer / head (0-based; default: the mean over all)
+  --layer L --head H     attention: read one layer / head (0-based, or middle / last; default: the mean over all)
   --layer L              layer methods: the block whose residual-stream output is attributed: an index
                          (0-based), middle or last (default middle)
   --layer-input          layer methods: attribute the stream entering the block instead of its output

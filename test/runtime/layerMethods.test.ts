@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { explain } from '../../src/core/explain';
-import { ensureGradients, loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
+import { ensureAttention, ensureGradients, loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
 import { baselineEmbeddings } from '../../src/core/methods/integratedGradients';
 import { createLayerGradientBackend } from '../../src/runtime/layerGradientBackend';
 
@@ -133,6 +133,16 @@ describe('layer methods and GradientSHAP', function () {
       assert.ok(JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8')).format >= 1, 'the corrupt entry was rewritten');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('attention reads --layer middle / last as the same blocks', async () => {
+    await ensureAttention(lm, CACHE);
+    const run = async (params: object) => (await explain({ text: PROMPT, methods: ['attention'], target: { kind: 'next-token' }, trust: false, params }, lm)).runs[0];
+    for (const [pick, block] of [['last', 3], ['middle', 1]] as const) {
+      const named = await run({ layerPick: pick }), indexed = await run({ layer: block });
+      assert.deepEqual(named.params, { layer: block });
+      assert.deepEqual(named.scores, indexed.scores);
     }
   });
 

@@ -30,8 +30,11 @@ export const attentionWeights: AttributionMethod = {
   needsGradients: false,
   needsAttention: true,
   async run(ctx): Promise<MethodOutput> {
-    const { layer, head } = ctx.params;
+    const { head } = ctx.params;
     const backend = ctx.runner.attention!;
+    // --layer middle | last name a block as the layer methods do (⌊(L − 1)/2⌋, L − 1).
+    const pick = ctx.params.layerPick;
+    const layer = ctx.params.layer ?? (pick === 'last' ? backend.layers - 1 : pick === 'middle' ? Math.floor((backend.layers - 1) / 2) : undefined);
     checkIndex(layer, backend.layers, 'layer');
     checkIndex(head, backend.heads, 'head');
     const { maps, rows } = await readAttention(ctx);
