@@ -76,14 +76,17 @@ for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : the
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
       'workbench.tips.enabled': false,
-      // As for a user who has seen the Get started walkthrough: it is checked in its own fresh profile below.
-      'workbench.welcomePage.walkthroughs.openOnInstall': false,
       'editor.minimap.enabled': false,
       'editor.fontSize': 16,
       // The flows below are written for occlusion as the configured method (the default is "auto").
       'promptscope.method': 'occlusion',
     }),
   );
+  // As for a user who turned walkthroughs on install off (the walkthrough is checked in its own fresh profile
+  // below). The setting is machine-scoped: a remote window (code-server's is one) reads it from the machine's
+  // settings, not from the user settings above.
+  mkdirSync(path.join(userData, 'Machine'), { recursive: true });
+  writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify({ 'workbench.welcomePage.walkthroughs.openOnInstall': false }));
   if (vsix) codeServerCli(['--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', userData]);
   const server = await startCodeServer({ userDataDir: userData, extensionsDir });
   const browser = await launchBrowser();
@@ -109,6 +112,8 @@ for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : the
         console.log(`[${theme}] wrote ${path.relative(root, dest)}`);
       }
     }
+    const walkthroughTabs = await page.locator('.tab', { hasText: /Walkthrough|Welcome/ }).count();
+    if (walkthroughTabs) throw new Error(`the walkthrough opened although walkthroughs on install are off (${walkthroughTabs} tab)`);
     console.log(`[${theme}] ok: ${JSON.stringify({ tints: summary.tints, chips: summary.chips })}`);
   } catch (err) {
     failed = true;
