@@ -21,6 +21,7 @@ import { runNotebookFlow } from '../test/e2e/notebookFlow.mjs';
 import { runRowFlow } from '../test/e2e/rowFlow.mjs';
 import { runRtlFlow } from '../test/e2e/rtlFlow.mjs';
 import { runWalkthroughFlow } from '../test/e2e/walkthroughFlow.mjs';
+import { runLiveFlow } from '../test/e2e/liveFlow.mjs';
 import { launchBrowser, workbenchUrl } from './codeServerBrowser.mjs';
 import { codeServerCli, ensureCodeServer, startCodeServer } from './codeServer.mjs';
 
@@ -34,7 +35,9 @@ const onlyWalkthrough = process.argv.includes('--walkthrough-only');
 const walkthroughImages = process.argv.includes('--walkthrough-images');
 // `--compare-only` runs only the compare-runs and notebook flows.
 const onlyCompare = process.argv.includes('--compare-only');
-const withWalkthrough = onlyWalkthrough || walkthroughImages || !(process.argv.includes('--no-walkthrough') || onlyRtl || onlyCompare);
+// `--live-only` runs only the live-results flow (partial and final screenshots).
+const onlyLive = process.argv.includes('--live-only');
+const withWalkthrough = onlyWalkthrough || walkthroughImages || !(process.argv.includes('--no-walkthrough') || onlyRtl || onlyCompare || onlyLive);
 const onlyTheme = process.argv.includes('--theme') ? process.argv[process.argv.indexOf('--theme') + 1] : undefined;
 const themes = [
   ['light', 'Default Light Modern'],
@@ -95,13 +98,15 @@ for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : the
     const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: vsix ? undefined : root });
     await page.goto(url);
     const readmeShot = readmeThemes.includes(theme) ? path.join(outDir, `readme-editor-${theme}.png`) : undefined;
-    const summary = onlyRtl || onlyCompare ? { tints: 0, chips: 0 } : await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
+    const summary = onlyRtl || onlyCompare || onlyLive ? { tints: 0, chips: 0 } : await runEditorFlow(page, { theme, outDir, readmeShot, explainWith: theme === 'light' });
     // Right-to-left text in the light and dark themes; the reload check once.
-    if (theme !== 'hc' && !onlyCompare) await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });
-    if (theme === 'light' && !onlyCompare) await runRowFlow(page, { theme, outDir });
-    if (theme !== 'hc' && !onlyRtl) await runCompareFlow(page, { theme, outDir, reload: theme === 'light' });
-    if (theme === 'light' && !onlyRtl) await runNotebookFlow(page, { theme, outDir });
-    if (readmeShot && !onlyRtl && !onlyCompare) {
+    if (theme !== 'hc' && !onlyCompare && !onlyLive) await runRtlFlow(page, { theme, outDir, reload: theme === 'light' });
+    if (theme === 'light' && !onlyCompare && !onlyLive) await runRowFlow(page, { theme, outDir });
+    if (theme !== 'hc' && !onlyRtl && !onlyLive) await runCompareFlow(page, { theme, outDir, reload: theme === 'light' });
+    if (theme === 'light' && !onlyRtl && !onlyLive) await runNotebookFlow(page, { theme, outDir });
+    // Partial and final results, in the light and dark themes.
+    if (theme !== 'hc' && !onlyRtl && !onlyCompare) await runLiveFlow(page, { theme, outDir, workspace });
+    if (readmeShot && !onlyRtl && !onlyCompare && !onlyLive) {
       const bytes = statSync(readmeShot).size;
       console.log(`[${theme}] ${path.relative(root, readmeShot)}: ${(bytes / 1024).toFixed(0)} KB`);
       if (updateReadme) {

@@ -8,9 +8,13 @@ export function renderPartialNote(result: AttributionResult): HTMLElement | unde
   if (!summary) return undefined;
   const cancelled = result.partial?.state === 'cancelled';
   const pending = result.partial?.pending?.length ?? 0;
-  const detail = cancelled
-    ? 'The run was cancelled: these are the scores it had measured, each exact for its span.'
-    : 'The model is still running: scores refine as levels complete.';
+  const detail = result.partial?.phase === 'faithfulness'
+    ? cancelled
+      ? 'The scores are complete; the run was cancelled before the faithfulness figures.'
+      : 'The scores are complete; the faithfulness figures are being computed.'
+    : cancelled
+      ? 'The run was cancelled: these are the scores it had measured, each exact for its span.'
+      : 'The model is still running: scores refine as levels complete.';
   return h('p', { class: `partial-note${cancelled ? ' cancelled' : ''}`, id: 'partial-note', attrs: { role: 'status' } },
     h('strong', {}, summary.charAt(0).toUpperCase() + summary.slice(1)),
     ` — ${detail}`,
