@@ -38,7 +38,8 @@ const TEXT_PLACEHOLDER: Record<TargetKind, string> = {
 
 export interface Controls {
   element: HTMLElement;
-  update(result: AttributionResult, view: PanelView): void;
+  /** `keepTarget`: a streamed update of the result already shown, so the target fields the user may be editing stay. */
+  update(result: AttributionResult, view: PanelView, keepTarget?: boolean): void;
 }
 
 export function createControls(actions: ControlActions): Controls {
@@ -112,12 +113,13 @@ export function createControls(actions: ControlActions): Controls {
 
   return {
     element,
-    update(result, view) {
+    update(result, view, keepTarget = false) {
       runMethods = result.runs.map((r) => r.method);
       const all = [...new Set([...runMethods, ...result.request.methods, ...PANEL_METHODS])];
       const choices: Choice[] = all.map((m) => ({ value: m, label: runMethods.includes(m) ? m : `${m} (re-run)` }));
       method.setOptions(choices, view.method && runMethods.includes(view.method) ? view.method : runMethods[0] ?? all[0]);
       granularity.setOptions(GRANULARITIES.map((g) => ({ value: g, label: g })), view.granularity);
+      if (keepTarget) return;
       const kinds: TargetKind[] = result.model.kind === 'sequence-classifier' ? ['class', 'contrastive'] : ['next-token', 'token', 'forced', 'generate', 'contrastive'];
       const spec = result.target.spec;
       kind = kinds.includes(spec.kind) ? spec.kind : kinds[0];

@@ -190,7 +190,8 @@ function acceptSnapshot(next: PanelSnapshot | null): void {
     // A new result starts at its first output; the method and granularity choices carry over.
     if (snapshot.result.createdAt !== previous) view = { ...view, row: 0 };
     if (view.method && !snapshot.result.runs.some((r) => r.method === view.method)) view = { ...view, method: snapshot.result.runs[0]?.method };
-    controls.update(snapshot.result, view);
+    // Partial results of one run share its createdAt: later ones must not reset a target being edited.
+    controls.update(snapshot.result, view, snapshot.result.createdAt === previous);
   }
   status = { state: 'idle' };
   persist();

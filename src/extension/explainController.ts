@@ -288,6 +288,12 @@ export class ExplainController extends Disposable {
     } else {
       stored.tokens = stored.tokens.filter((t) => text.slice(t.start, t.end) === result.input.tokens[t.index].text);
     }
+    // A later result of the same run (partial → final) keeps the target row and method the user picked meanwhile.
+    const previous = this.store.get(uri);
+    if (previous && previous.result.createdAt === result.createdAt) {
+      stored.row = Math.min(previous.row, result.target.rows.length - 1);
+      stored.run = previous.run < result.runs.length ? previous.run : 0;
+    }
     this.store.set(stored);
     return stored;
   }

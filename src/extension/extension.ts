@@ -44,6 +44,8 @@ class Promptscope extends Disposable {
   readonly auto: AutoExplain;
   /** Every partial and final result shown, with the extension host's time to show it (newest last). */
   readonly liveUpdates: LiveUpdate[] = [];
+  /** The document of the request started last: the panel follows its results, not a background run's. */
+  private lastStarted: string | undefined;
   readonly lastEditor = this._register(new LastTextEditor());
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -77,7 +79,10 @@ class Promptscope extends Disposable {
       new ExplainController(this.engine, this.store, {
         onResult: (stored) => this.onResult(stored),
         onPartial: (stored) => this.onPartial(stored),
-        onStart: (uri, text, offset, options, decoded) => this.auto.remember(uri, text, offset, options, decoded),
+        onStart: (uri, text, offset, options, decoded) => {
+          this.lastStarted = uri;
+          this.auto.remember(uri, text, offset, options, decoded);
+        },
       }),
     );
     this.auto = this._register(new AutoExplain((editor, options) => this.controller.explain(editor, options), (uri) => this.controller.cancel(uri, 'superseded')));
@@ -230,7 +235,9 @@ class Promptscope extends Disposable {
       if (ed.document.uri.toString() === stored.documentUri) this.renderer.renderEditor(ed, true);
     }
     this.legend.refresh();
-    this.panel.follow(stored.documentUri, true);
+    // Streamed updates of a run in another document (still going in the background) leave the panel alone.
+    const shown = this.panel.current()?.documentUri;
+    if (!shown || shown === stored.documentUri || !this.lastStarted || this.lastStarted === stored.documentUri) this.panel.follow(stored.documentUri, true);
     void this.setHasResult();
   }
 

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createSession } from './executionProviders';
 import { sessionOptions } from './sessionOptions';
+import { PrefixKvCache } from './prefixKvCache';
 import { findPastInputs, pastDims, type PastInput, type PastNameTemplates } from './decoderSignature';
 import { conformIntFeeds, emptyFloatTensor, floatData } from './tensorDecoding';
 import {
@@ -221,8 +222,8 @@ export class OnnxRunner implements ModelRunner {
 
   /** Keys and values of a prefix, [1, heads, prefix, headDim] per past input; the last one is kept. */
   private async prefixKeysValues(prefixIds: number[]): Promise<Map<string, Float32Array | Uint16Array>> {
-    const key = prefixIds.join(',');
-    if (this.prefixCache?.key === key) return this.prefixCache.values;
+    const cached = this.prefixCache.get(prefixIds);
+    if (cached) return cached;
     const n = prefixIds.length;
     const one = (v: (t: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, t) => BigInt(v(t))), [1, n]);
     const feeds: Record<string, ort.Tensor> = { input_ids: one((t) => prefixIds[t]) };
@@ -235,10 +236,11 @@ export class OnnxRunner implements ModelRunner {
     this.forwardCount += 1;
     // Kept in the session's own element type (fp16 bits stay bits): they are fed straight back.
     const values = new Map(this.cache.pastInputs.map((p) => [p.name, out[p.present].data as Float32Array | Uint16Array]));
-    this.prefixCache = { key, values };
+    this.prefixCache.set(prefixIds, values);
     return values;
   }
-  private prefixCache?: { key: string; values: Map<string, Float32Array | Uint16Array> };
+  /** Shared-prefix keys and values, kept across runs (a re-run after an edit at the end finds its prefixes). */
+  readonly prefixCache = new PrefixKvCache();
 }
 
 export interface RunnerOptions {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark table in one run, so ratios are measured side by side. Pass section names
- * (occlusion, gradients, layers, causes, editor, attention, perturbation, long) to run only some; `scale` (models at real sizes) runs only when named.
+ * (occlusion, gradients, layers, causes, editor, attention, perturbation, long, reexplain) to run only some; `scale` (models at real sizes) runs only when named.
  */
 import { runAttentionBench } from './attention';
 import { runBatchBench } from './batch';
@@ -12,6 +12,7 @@ import { runLongPromptBench } from './longPrompts';
 import { runOcclusionBench } from './occlusion';
 import { runScaleBench } from './scale';
 import { runPerturbationBench } from './perturbation';
+import { runReexplainBench } from './reexplain';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   occlusion: () => runOcclusionBench(),
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   batch: () => runBatchBench(),
   perturbation: () => runPerturbationBench(),
   long: () => runLongPromptBench(),
+  reexplain: () => runReexplainBench(),
 };
 /** Sections run only when named (they take many minutes). */
 const ON_REQUEST: Record<string, () => Promise<void>> = { scale: runScaleBench };

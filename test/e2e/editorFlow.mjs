@@ -130,6 +130,8 @@ export async function runEditorFlow(page, { theme, outDir, readmeShot, explainWi
     undefined,
     { timeout: 120_000 },
   );
+  // Tints come with the first partial result; what follows reads the final one (the legend drops "partial").
+  await page.locator('.statusbar-item', { hasText: '“' }).filter({ hasNotText: 'partial' }).first().waitFor({ timeout: 120_000 });
   // Move the cursor off the prompt so neither the selection nor word highlights cover the tints.
   await page.keyboard.press('ArrowDown');
   await page.waitForTimeout(300);
