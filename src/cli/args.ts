@@ -33,6 +33,8 @@ export interface CliOptions {
   logitLens?: boolean;
   /** Ask the model to rate each input word (−1…1) and compare with the attribution. */
   selfRate: boolean;
+  /** Print a line per streamed partial result on stderr (level and passes). */
+  stream?: boolean;
 }
 
 export class UsageError extends Error {}
@@ -95,6 +97,8 @@ Options:
                          falls back to the CPU with a warning when the provider is not available)
   --truncate             explain only the last tokens of a prompt that is too long
   --json                 print the result as JSON
+  --stream               print a line on stderr as each partial result arrives (level and passes); Ctrl+C
+                         then prints what was computed, marked partial (JSON: "partial": {"state": "cancelled"})
   --html FILE            write a self-contained HTML heatmap
   --csv FILE             write scores as CSV
   --color / --no-color   force or disable terminal colours
@@ -233,6 +237,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--batch-tokens': o.batchTokens = int(); break;
       case '--truncate': o.truncate = true; break;
       case '--json': o.json = true; break;
+      case '--stream': o.stream = true; break;
       case '--html': o.html = value(); break;
       case '--csv': o.csv = value(); break;
       case '--color': case '--colour': o.color = true; break;

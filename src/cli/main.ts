@@ -24,7 +24,9 @@ import { ignoredOptionWarnings, spacedTargetWarning } from './inputWarnings';
 import { renderResult } from './terminalView';
 import { DIFF_USAGE, renderDiff } from './diffView';
 import { diffRuns } from '../core/runDiff';
-import { parseResult } from '../core/result';
+import { parseResult, type AttributionResult } from '../core/result';
+import { cancelledResult, partialSummary } from '../core/partialResult';
+import { CancelledError } from '../core/modelRunner';
 import { logitLensText } from './logitLensText';
 
 async function main(argv: string[]): Promise<number> {
@@ -72,6 +74,12 @@ async function main(argv: string[]): Promise<number> {
     ? (done: number, total: number, message?: string) => process.stderr.write(`\r${message ?? 'Explaining'}: ${done}/${total}\x1b[K`)
     : undefined;
   if (opts.selfRate) assertCanRate(model.runner);
+  // The last partial result: Ctrl+C prints it, marked cancelled, instead of nothing.
+  let latest: AttributionResult | undefined;
+  const onPartial = (partial: AttributionResult) => {
+    latest = partial;
+    if (opts.stream) process.stderr.write(`promptscope: ${partialSummary(partial)}\n`);
+  };
   let result = await explain(
     {
       text,
@@ -88,10 +96,15 @@ async function main(argv: string[]): Promise<number> {
       ...(opts.logitLens ? { logitLens: true } : {}),
     },
     model,
-    { signal: controller.signal, onProgress: progress },
-  );
-  if (opts.selfRate) result = { ...result, selfRating: compareWithResult(await askModelToRate(model.runner, model.tokenizer, text, { signal: controller.signal, ...(opts.system ? { system: opts.system } : {}) }), result) };
-  if (opts.variation) result = await addVariation(result, opts.variation, model, (id) => loadModel(id), { signal: controller.signal, onProgress: progress });
+    { signal: controller.signal, onProgress: progress, onPartial },
+  ).catch((err: unknown) => {
+    if (!(err instanceof CancelledError && latest)) throw err;
+    return cancelledResult(latest);
+  });
+  const stopped = result.partial?.state === 'cancelled';
+  if (stopped) process.stderr.write(`promptscope: cancelled; printing what was computed (${partialSummary(result)}).\n`);
+  if (opts.selfRate && !stopped) result = { ...result, selfRating: compareWithResult(await askModelToRate(model.runner, model.tokenizer, text, { signal: controller.signal, ...(opts.system ? { system: opts.system } : {}) }), result) };
+  if (opts.variation && !stopped) result = await addVariation(result, opts.variation, model, (id) => loadModel(id), { signal: controller.signal, onProgress: progress });
   if (progress) process.stderr.write('\r\x1b[K');
   const exported = opts.attentionDetail ? result : withoutAttentionDetail(result);
   if (opts.html) writeExport('--html', opts.html, toHtml(exported));
@@ -107,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
       for (const run of result.runs) if (run.attention) process.stdout.write(`\n${run.method}: ${attentionSummary(run.attention, (i) => result.input.tokens[i]?.text ?? '')}`);
     }
   }
-  return 0;
+  return stopped ? 130 : 0;
 }
 
 async function batchMain(argv: string[]): Promise<number> {
