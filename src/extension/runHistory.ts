@@ -9,6 +9,8 @@ export const DEFAULT_HISTORY_SIZE = 5;
 export const MAX_HISTORY_SIZE = 50;
 /** Documents whose runs are kept across reloads (the most recently explained ones). */
 const MAX_SAVED_DOCUMENTS = 30;
+/** Workspace state is not a database: runs beyond this many characters of JSON are not saved (newest kept). */
+export const MAX_SAVED_CHARS = 4_000_000;
 
 export interface SavedHistory {
   version: 1;
@@ -49,11 +51,22 @@ export class RunHistory {
     for (const [uri, runs] of this.byDoc) this.byDoc.set(uri, runs.slice(0, this.limit));
   }
 
-  toJSON(): SavedHistory {
+  toJSON(maxChars = MAX_SAVED_CHARS): SavedHistory {
     // Attention probabilities are large and comparisons never read them: they are not saved.
     const lean = (r: AttributionResult): AttributionResult => ({ ...r, runs: r.runs.map(({ attention: _attention, ...run }) => run) });
-    const docs = [...this.byDoc.entries()].reverse().slice(0, MAX_SAVED_DOCUMENTS);
-    return { version: 1, documents: docs.map(([uri, runs]) => [uri, runs.map(lean)]) };
+    const documents: [string, AttributionResult[]][] = [];
+    let chars = 0;
+    for (const [uri, runs] of [...this.byDoc.entries()].reverse().slice(0, MAX_SAVED_DOCUMENTS)) {
+      const kept: AttributionResult[] = [];
+      for (const r of runs.map(lean)) {
+        const size = JSON.stringify(r).length;
+        if (chars + size > maxChars) break;
+        chars += size;
+        kept.push(r);
+      }
+      if (kept.length) documents.push([uri, kept]);
+    }
+    return { version: 1, documents };
   }
 
   /** Reads saved runs back; anything malformed (or from another result version) is skipped, not fatal. */

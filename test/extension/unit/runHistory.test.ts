@@ -36,6 +36,10 @@ describe('run history', () => {
     // Recency order survives: b was explained last, so it is saved first.
     assert.equal(back.toJSON().documents[0][0], 'file:///b.txt');
     assert.equal(RunHistory.fromJSON(undefined).list('file:///a.txt').length, 0);
+    // A size cap keeps the newest runs of the most recent documents.
+    const one = JSON.stringify(h.toJSON().documents[0][1][0]).length;
+    const capped = h.toJSON(one * 1.5);
+    assert.deepEqual(capped.documents.map(([u, runs]) => [u, runs.length]), [['file:///b.txt', 1]]);
     assert.equal(RunHistory.fromJSON({ version: 2, documents: [] }).list('file:///a.txt').length, 0);
   });
 });
