@@ -3,7 +3,10 @@
 # initialisation and data order) into models/<model>/seeds/seed-<k>, weights stored as float16.
 #   models/build/build_seeds.sh [first last]   (default seeds 1..4; sentiment variants first: they are quicker)
 #   MODELS=lm models/build/build_seeds.sh 3 4   only the LM's variants 3 and 4
-# Each variant is written only when its training has finished.
+# Each variant is written only when its training has finished; seed_reference.py then writes every variant's
+# float64 reference and its held-out accuracy with the stored float16 weights.
+# BUILD_THREADS=1 trains with one thread (two builds side by side on two cores; the bundled variants were
+# trained so); float sums may then differ in the last bits from a two-thread build of the same seed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -26,4 +29,4 @@ build() {  # script model steps-args...
 }
 [[ " $MODELS " == *" sentiment "* ]] && for k in $(seq "$FIRST" "$LAST"); do build build_sentiment.py promptscope-tiny-sentiment "$k" --steps "$SENT_STEPS"; done
 [[ " $MODELS " == *" lm "* ]] && for k in $(seq "$FIRST" "$LAST"); do build build_lm.py promptscope-tiny-lm "$k" --steps "$LM_STEPS" --steps2 "$LM_STEPS2"; done
-true
+$PY models/build/seed_reference.py

@@ -65,6 +65,13 @@ function correct(r: AttributionResult, ex: Example): boolean {
 
 export interface EvalRow { model: string; method: string; t: Tally; chance1: number; chance3: number }
 
+/** Seed variants are loaded (and their gradient graphs built) once per run, not once per prompt. */
+const loaded = new Map<string, Promise<LoadedModel>>();
+const loadOnce = (id: string): Promise<LoadedModel> => {
+  if (!loaded.has(id)) loaded.set(id, loadModel(id));
+  return loaded.get(id)!;
+};
+
 export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PROMPTS) || 40, snrPrompts = 6): Promise<EvalRow[]> {
   const out: EvalRow[] = [];
   for (const model of ['promptscope-tiny-lm', 'promptscope-tiny-sentiment']) {
@@ -84,10 +91,10 @@ export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PRO
       if (!correct(probe, ex)) continue;
       used++;
       let r = await explain({ text: ex.text, methods: names, target }, m);
-      if (variants.length && used <= snrPrompts) r = await addVariation(r, { kind: 'seed-variants', models: ['bundled'] }, m, (id) => loadModel(id));
+      if (variants.length && used <= snrPrompts) r = await addVariation(r, { kind: 'seed-variants', models: ['bundled'] }, m, loadOnce);
       // The stochastic methods' own randomness: the same prompt with 4 seeds.
       const seeded = used <= snrPrompts && r.runs.some((x) => x.diagnostics.seed !== undefined)
-        ? (await addVariation(r, { kind: 'method-seeds', seeds: [0, 1, 2, 3] }, m, (id) => loadModel(id))).variation
+        ? (await addVariation(r, { kind: 'method-seeds', seeds: [0, 1, 2, 3] }, m, loadOnce)).variation
         : undefined;
       const visible = r.input.tokens.filter((x) => !x.special);
       const inCause = (x: { start: number; end: number }) => x.start < ex.cause.end && x.end > ex.cause.start;
