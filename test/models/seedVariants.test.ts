@@ -82,14 +82,44 @@ for (const [name, text] of [['promptscope-tiny-sentiment', 'The movie was not gr
       console.log(`      ${folders.length} variants: worst relative error ${worstLogit.toExponential(2)} (logits), ${worstGrad.toExponential(2)} (gradients); bound ${tol.toExponential(2)}`);
     });
 
-    it('a result explained across them has one variant per folder and finite SNR figures', async () => {
+    it('a result explained across them (at least four) has mean, sd, sign stability, signal, noise and SNR as recomputed from each model', async () => {
       const m = await loadModel(name);
       const target = m.folder.kind === 'sequence-classifier' ? { kind: 'class' as const } : { kind: 'next-token' as const };
-      const r = await explain({ text, methods: ['occlusion'], target, trust: false }, m);
+      const r = await explain({ text, methods: ['occlusion'], params: { baseline: 'delete' }, target, trust: false }, m);
       const v = (await addVariation(r, { kind: 'seed-variants', models: ['bundled'] }, m, (id) => loadModel(id))).variation!;
       assert.equal(v.variants.length, folders.length + 1);
+      assert.ok(folders.length >= 4, `at least four bundled seed variants (${folders.length})`);
       const row = v.methods[0].rows[0];
       assert.ok(Number.isFinite(row.signal) && Number.isFinite(row.noise) && row.noise > 0);
+      // Recomputed here: each model's deletion occlusion of the pinned target by plain forward passes, then
+      // the per-token mean and sample sd over models, signal = Var_w(mean), noise = mean_w(Var_s), sign flags.
+      const ids = r.input.tokens.map((t) => t.id);
+      const visible = r.input.tokens.filter((t) => !t.special).map((t) => t.index);
+      const row0 = r.target.rows[0];
+      const pos = (n: number) => (m.folder.kind === 'sequence-classifier' ? 0 : n - 1);
+      const a: number[][] = [];
+      for (const dirOrName of [name, ...folders]) {
+        const mm = await loadModel(dirOrName);
+        const logp = async (xs: number[]) => (await mm.runner.score([{ inputIds: xs, queries: [{ position: pos(xs.length), tokenId: row0.tokenId }] }]))[0][0].logProb;
+        const full = await logp(ids);
+        const scores: number[] = [];
+        for (const i of visible) scores.push(full - await logp(ids.filter((_, j) => j !== i)));
+        a.push(scores);
+      }
+      const S = a.length;
+      const mean = visible.map((_, w) => a.reduce((t, x) => t + x[w], 0) / S);
+      const variance = visible.map((_, w) => a.reduce((t, x) => t + (x[w] - mean[w]) ** 2, 0) / (S - 1));
+      const mm = mean.reduce((t, x) => t + x, 0) / mean.length;
+      const signal = mean.reduce((t, x) => t + (x - mm) ** 2, 0) / mean.length;
+      const noise = variance.reduce((t, x) => t + x, 0) / variance.length;
+      visible.forEach((tok, w) => {
+        assert.ok(Math.abs(row.mean[tok] - mean[w]) < 1e-4, `mean of token ${tok}: ${row.mean[tok]} vs ${mean[w]}`);
+        assert.ok(Math.abs(row.sd[tok] - Math.sqrt(variance[w])) < 1e-4, `sd of token ${tok}`);
+        assert.equal(row.stableSign[tok], a.every((x) => x[w] > 0) || a.every((x) => x[w] < 0), `sign of token ${tok}`);
+      });
+      assert.ok(Math.abs(row.signal - signal) < 1e-4 * Math.max(1, signal), `signal ${row.signal} vs ${signal}`);
+      assert.ok(Math.abs(row.noise - noise) < 1e-4 * Math.max(1, noise), `noise ${row.noise} vs ${noise}`);
+      assert.ok(Math.abs(row.snr! - signal / noise) < 1e-3 * Math.max(1, signal / noise), `SNR ${row.snr} vs ${signal / noise}`);
     });
   });
 }
