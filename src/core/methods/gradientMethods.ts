@@ -71,7 +71,7 @@ export function gradientMethod(name: string, label: string, description: string,
       const steps = ctx.plan.rows.map(() => 0);
       let seed: number | undefined;
       let usesGap = false, samples: number | undefined;
-      const errors: number[][] | undefined = ctx.plan.rows.map(() => new Array<number>(n).fill(0));
+      const errors = ctx.plan.rows.map(() => new Array<number>(n).fill(0));
       let hasErrors = false;
       let sweep: LayerSweep | undefined;
       for (const [j, job] of jobs.entries()) {

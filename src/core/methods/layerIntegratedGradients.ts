@@ -81,7 +81,7 @@ export const layerIntegratedGradients = gradientMethod(
     }
     const r = results.get(at)!;
     return {
-      scores: r.scores.slice(0, n), gap: r.gap, span: Math.abs(r.fx - r.fb),
+      scores: r.scores.slice(0, n), gap: r.gap, span: Math.abs(r.fx - r.fb), steps: r.steps,
       ...(ctx.params.sweepLayers ? { sweep: { streams, scores: streams.map((s) => results.get(s)!.scores.slice(0, n)) } } : {}),
     };
   },
