@@ -33,8 +33,8 @@ async function measure(api: PromptscopeApi, uri: string): Promise<{ ms: number; 
   return { ms: performance.now() - t0, tokens: outcome.stored.result.input.tokens.length };
 }
 
-/** Four paragraphs, one prompt: a coarse-to-fine run streams a partial result per level and chunk. */
-const LIVE_PROMPT = Array.from({ length: 4 }, (_, p) =>
+/** Three paragraphs, one prompt (~200 tokens): a coarse-to-fine run streams a partial result per level and chunk. */
+const LIVE_PROMPT = Array.from({ length: 3 }, (_, p) =>
   `Paragraph ${p + 1} tells how the keeper climbed the stairs of the old lighthouse every evening. He lit the lamp before the sun went down. Ships in the bay saw the light and turned away from the rocks.`,
 ).join('\n\n') + ' The light belongs to the';
 
