@@ -6,7 +6,9 @@
 import * as assert from 'node:assert/strict';
 import { explain } from '../../src/core/explain';
 import { askModelToRate, compareWithResult, wordScores } from '../../src/core/trust/askModel';
+import { encodeChatPrompt } from '../../src/core/chatPrompt';
 import { loadModel } from '../../src/runtime/loadedModel';
+import { realExport, skipUnless } from '../onnx/fixtures';
 
 describe('asking the model to rate its input', function () {
   it('runs the whole flow on the tiny LM and says why its reply cannot be used', async () => {
@@ -26,6 +28,25 @@ describe('asking the model to rate its input', function () {
     const total = result.runs[0].scores[0].reduce((a, b) => a + b, 0);
     assert.equal(ws.length, 5);
     assert.ok(Math.abs(ws.reduce((a, b) => a + b, 0) - total) < 1e-9);
+  });
+
+  it('asks a chat model through its chat template (Llama fixture with a chat_template)', async function () {
+    const dir = skipUnless(this, realExport('genai-tiny-random-llama-fp16'), 'genai-tiny-random-llama-fp16 fixture');
+    const chat = await loadModel(dir);
+    const text = 'The capital of France is';
+    const report = await askModelToRate(chat.runner, chat.tokenizer, text, { maxTokens: 6, system: 'Be brief.' });
+    assert.equal(report.chatTemplate, true);
+    // The reply is what greedy decoding writes after the templated rating prompt, recomputed here step by step.
+    const ids = encodeChatPrompt(report.prompt, 'Be brief.', chat.tokenizer, chat.runner.info.id).map((t) => t.id);
+    const out: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const next = (await chat.runner.topTokens([...ids, ...out], 1))[0].tokenId;
+      if (next === chat.runner.info.special.eos) break;
+      out.push(next);
+    }
+    assert.equal(report.reply, chat.tokenizer.decode(out));
+    // Random weights do not keep the format: the parse says so instead of guessing.
+    assert.equal(report.parse.ok, false);
   });
 
   it('refuses a classifier with one clear message', async () => {
