@@ -110,7 +110,8 @@ class LlamaForCausalLM(nn.Module):
         self.register_buffer("cos_cached", emb.cos(), persistent=False)
         self.register_buffer("sin_cached", emb.sin(), persistent=False)
 
-    def hidden_states(self, input_ids, attention_mask, position_ids, past=None, inputs_embeds=None):
+    def hidden_states(self, input_ids, attention_mask, position_ids, past=None, inputs_embeds=None, allowed=None):
+        """allowed: an explicit [b, 1, seq, total] key mask (training with packed rows); default causal & mask."""
         m = self.model
         x = m.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds
         cos = self.cos_cached[position_ids].unsqueeze(1)  # [b, 1, s, head_dim]
@@ -119,7 +120,8 @@ class LlamaForCausalLM(nn.Module):
         k_pos = torch.arange(total, device=x.device)
         q_pos = torch.arange(seq, device=x.device) + (total - seq)
         causal = k_pos.unsqueeze(0) <= q_pos.unsqueeze(1)
-        allowed = causal.unsqueeze(0).unsqueeze(0) & attention_mask.bool().unsqueeze(1).unsqueeze(2)
+        if allowed is None:
+            allowed = causal.unsqueeze(0).unsqueeze(0) & attention_mask.bool().unsqueeze(1).unsqueeze(2)
         presents = []
         for i, block in enumerate(m.layers):
             pk, pv = (past[i] if past is not None else (None, None))

@@ -50,7 +50,7 @@ Options:
   --file FILE            read the prompt from FILE
   --model NAME|DIR|ID    bundled model name, a model folder, or a Hugging Face hub id org/name[@revision]
                          (downloaded once into ~/.cache/promptscope/hub; HF_ENDPOINT, HF_TOKEN honoured)
-                         (default: promptscope-tiny-lm)
+                         (default: promptscope-tiny-lm; promptscope-tiny-long takes 2,048-token prompts)
   --chat                 explain TEXT as the user message of a chat, wrapped in the model's chat template;
                          the assistant's reply is the target
   --system TEXT          system prompt for --chat (implies --chat)

@@ -13,7 +13,7 @@ import type { EngineClient } from './engineClient';
 import { checkModel, pickModel } from './modelPicker';
 import type { ModelKind } from '../core/modelRunner';
 
-export const FALLBACK_MODELS = ['promptscope-tiny-lm', 'promptscope-tiny-sentiment'];
+export const FALLBACK_MODELS = ['promptscope-tiny-lm', 'promptscope-tiny-long', 'promptscope-tiny-sentiment'];
 
 interface MethodInfo {
   name: string;

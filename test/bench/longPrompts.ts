@@ -7,6 +7,7 @@ import { explain } from '../../src/core/explain';
 import type { MethodParams } from '../../src/core/request';
 import type { AttributionResult } from '../../src/core/result';
 import { loadModel } from '../../src/runtime/loadedModel';
+import { runLongModelBench } from './longContextModel';
 import { median, printTable } from './table';
 
 const PARAGRAPHS = [
@@ -72,4 +73,5 @@ export async function runLongPromptBench(runs = 3): Promise<void> {
     ['method', 'occlusions', 'forward passes', 'ms (median)', 'time / LOO', 'top-10 overlap with LOO', 'tokens at token level'],
     rows,
   );
+  await runLongModelBench();
 }

@@ -4,6 +4,9 @@
  * comprehensiveness / sufficiency and Soft-NC / Soft-NS against random orders (src/core/trust), SNR over
  * the bundled seed variants when there are any, passes and time. Prints the table and writes it into the
  * README between the eval markers. PROMPTSCOPE_EVAL_PROMPTS caps the prompts per model (default 40; the table in the README uses the default).
+ * The long-context model's held-out prompts are ~1,000–1,600 tokens: it runs the methods whose cost suits long
+ * prompts on PROMPTSCOPE_EVAL_LONG_PROMPTS of them (default 4). PROMPTSCOPE_EVAL_MODELS (comma-separated) runs only
+ * those models; with --no-readme the table is only printed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -54,9 +57,17 @@ interface Tally {
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN; };
 
-function methodsFor(m: LoadedModel): string[] {
-  return METHODS.filter((x) => (!x.needsAttention || m.runner.attention) && (!x.needsGradients || m.runner.gradients)).map((x) => x.name);
+function methodsFor(m: LoadedModel, only?: readonly string[]): string[] {
+  return METHODS.filter((x) => (!x.needsAttention || m.runner.attention) && (!x.needsGradients || m.runner.gradients) && (!only || only.includes(x.name))).map((x) => x.name);
 }
+
+/** Per model: which methods and how many prompts (all methods, PROMPTSCOPE_EVAL_PROMPTS, unless listed). */
+const LONG_METHODS = ['coarse-to-fine', 'gradient', 'gradient-x-input', 'integrated-gradients', 'attention', 'attention-rollout'];
+const EVAL_MODELS: { model: string; methods?: readonly string[]; prompts?: number; probe?: string }[] = [
+  { model: 'promptscope-tiny-lm' },
+  { model: 'promptscope-tiny-sentiment' },
+  { model: 'promptscope-tiny-long', methods: LONG_METHODS, prompts: Number(process.env.PROMPTSCOPE_EVAL_LONG_PROMPTS) || 4, probe: 'attention' },
+];
 
 function correct(r: AttributionResult, ex: Example): boolean {
   const predicted = r.target.rows[0].text;
@@ -72,13 +83,15 @@ const loadOnce = (id: string): Promise<LoadedModel> => {
   return loaded.get(id)!;
 };
 
-export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PROMPTS) || 40, snrPrompts = 6): Promise<EvalRow[]> {
+export async function runEval(defaultPrompts = Number(process.env.PROMPTSCOPE_EVAL_PROMPTS) || 40, snrPrompts = 6): Promise<EvalRow[]> {
   const out: EvalRow[] = [];
-  for (const model of ['promptscope-tiny-lm', 'promptscope-tiny-sentiment']) {
+  const only = process.env.PROMPTSCOPE_EVAL_MODELS?.split(',').map((x) => x.trim());
+  for (const { model, methods, prompts, probe: probeMethod } of EVAL_MODELS.filter((x) => !only || only.includes(x.model))) {
+    const perModel = prompts ?? defaultPrompts;
     const m = await loadModel(model);
     await ensureGradients(m).catch(() => undefined);
     if (m.folder.kind === 'causal-lm') await ensureAttention(m).catch(() => undefined);
-    const names = methodsFor(m);
+    const names = methodsFor(m, methods);
     const tallies = new Map<string, Tally>(names.map((n) => [n, { prompts: 0, top1: 0, top3: 0, compr: 0, suff: 0, rCompr: 0, rSuff: 0, nc: [], ns: [], rNc: [], rNs: [], passes: 0, ms: [], snr: [], seedSnr: [] }]));
     const variants = seedVariantFolders(m.folder.dir);
     let chance1 = 0, chance3 = 0, used = 0;
@@ -87,7 +100,8 @@ export async function runEval(perModel = Number(process.env.PROMPTSCOPE_EVAL_PRO
     for (const ex of balanced(examples(model), perModel * 3)) {
       if (used >= perModel) break;
       // The cheap check first: only prompts the model answers correctly have a known cause.
-      const probe = await explain({ text: ex.text, methods: ['occlusion'], target, trust: false }, m);
+      // (one attention pass on long prompts, where leave-one-out would cost a pass per token)
+      const probe = await explain({ text: ex.text, methods: [probeMethod ?? 'occlusion'], target, trust: false }, m);
       if (!correct(probe, ex)) continue;
       used++;
       let r = await explain({ text: ex.text, methods: names, target }, m);

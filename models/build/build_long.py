@@ -1,0 +1,403 @@
+"""Builds models/promptscope-tiny-long from nothing: a Llama-architecture decoder with 2,048 positions, trained on
+long prose with a fact or an instruction stated far before the question (long_tasks.py); held-out eval, ONNX
+export with the Hugging Face decoder signature, float64 PyTorch reference logits. Deterministic for given step
+counts; checkpoints in models/build/.cache let an interrupted build resume where it stopped.
+
+Two phases, so that long distances are seen without paying for 2,048² attention on every step:
+  A  rows of 256 tokens whose position ids jump once (between the statement and the question), so the question
+     sits up to ~2,000 positions after the statement while only 256 tokens are computed;
+  B  real contiguous rows of up to 2,040 tokens (fewer steps), so the retrieval also works through the actual
+     filler between them.
+
+  /usr/bin/python3 models/build/build_long.py [--steps-a N] [--steps-b N] [--eval-only]
+"""
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import corpus  # noqa: E402
+import long_tasks  # noqa: E402
+from common import CACHE, ROOT, lr_at, setup, write_json, write_jsonl  # noqa: E402
+from decoder_export import export_decoder  # noqa: E402
+from llama import LlamaForCausalLM  # noqa: E402
+
+SEED = 2048
+NAME = "promptscope-tiny-long"
+# Two heads of 64 dimensions sharing one key/value head, and θ = 500,000 (as Llama 3): at θ = 10,000 and 32
+# dimensions per head only two frequency pairs turn by less than a radian over 2,000 positions, too few to match
+# a word by content that far back; here thirteen do.
+CFG = dict(vocab_size=4096, hidden_size=128, intermediate_size=384, num_hidden_layers=4, num_attention_heads=2,
+           num_key_value_heads=1, rms_norm_eps=1e-5, rope_theta=500000.0, max_position_embeddings=2048,
+           initializer_range=0.02)
+ROWS_A, LEN_A = 16, 256
+ROWS_0, LEN_0 = 32, 64  # phase 0: repeated word lists
+LEN_B = 2040
+LM_WEIGHT = 0.3  # weight of next-token loss on the prose, next to the loss on the answers
+LM_SAMPLE = 0.25  # share of the prose positions that get that loss (the LM head is a third of the compute)
+HELDOUT = {"fact": 60, "instruction": 30}
+HELDOUT_PRE, HELDOUT_GAP = (0, 300), (900, 1200)  # tokens of filler before the fact / between it and the question
+CHECKPOINT_EVERY = 25
+
+
+def load_tokenizer():
+    """The tiny LM's byte-level BPE (4,096 tokens): same tokenizer, so token ids mean the same in both models."""
+    t = json.load(open(os.path.join(ROOT, "promptscope-tiny-lm", "tokenizer.json"), encoding="utf-8"))
+    return t["model"]["vocab"], t["model"]["merges"]
+
+
+class Data:
+    def __init__(self, tok):
+        docs = corpus.load_documents(50_000_000)
+        self.train_docs = [d for i, d in enumerate(docs) if i % 8 != 7]
+        self.held_docs = [d for i, d in enumerate(docs) if i % 8 == 7]
+        words = long_tasks.code_words(tok, self.train_docs)
+        self.train_words = [w for w in words if not long_tasks.held(w)]
+        self.held_words = [w for w in words if long_tasks.held(w)]
+        self.train_names = [n for n in long_tasks.NAMES if not long_tasks.held(n)]
+        self.held_names = [n for n in long_tasks.NAMES if long_tasks.held(n)]
+        self.train_fill = long_tasks.Filler(self.train_docs, tok)
+        self.held_fill = long_tasks.Filler(self.held_docs, tok)
+        self.tok = tok
+
+    def heldout(self):
+        rng = random.Random(SEED + 5)
+        rows = []
+        for task, n in HELDOUT.items():
+            for _ in range(n):
+                ex = self.example(rng, self.held_fill, self.held_words, self.held_names, rng.randint(*HELDOUT_PRE),
+                                  rng.randint(*HELDOUT_GAP), task)
+                rows.append(ex)
+        return rows
+
+    def example(self, rng, fill, words, names, pre, gap, task=None):
+        return long_tasks.example(rng, fill, words, names, pre, gap, task)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps-0", type=int, default=300, help="phase 0: repeated word lists only, short rows")
+    ap.add_argument("--steps-a", type=int, default=250)
+    ap.add_argument("--steps-b", type=int, default=60)
+    ap.add_argument("--out", default=os.path.join(ROOT, NAME))
+    ap.add_argument("--eval-only", action="store_true", help="evaluate and export the final checkpoint")
+    ap.add_argument("--time-steps", type=int, default=0, help="time this many steps of each phase and stop")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (one is 2-3x faster than two on a machine whose cores are shared)")
+    ap.add_argument("--copy-share", type=float, default=0.4, help="share of phase A examples that repeat a word list")
+    ap.add_argument("--show-batch", action="store_true", help="print the first row of each phase's batch and stop")
+    args = ap.parse_args()
+    t0 = time.time()
+    setup(SEED)
+    torch.set_num_threads(args.threads)
+    vocab, merges = load_tokenizer()
+    tok = bpe.ByteLevelBPE(vocab, merges)
+    eos = tok.eos_id
+    data = Data(tok)
+    heldout = data.heldout()
+    held_words = set(data.held_words) | set(data.held_names)
+    print(f"corpus: {len(data.train_docs)} training / {len(data.held_docs)} held-out documents; code words "
+          f"{len(data.train_words)} training / {len(data.held_words)} held-out; held-out examples {len(heldout)} "
+          f"({time.time() - t0:.0f}s)", flush=True)
+
+    model = LlamaForCausalLM(CFG)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"parameters: {n_params}", flush=True)
+
+    def encode_example(ex):
+        """(prompt ids, answer ids + end): the prompt ends without a space, the answer starts with one."""
+        return tok.encode(ex["prompt"]), tok.encode(ex["expected"]) + tok.encode(".") + [eos]
+
+    pending = []  # an example that did not fit at the end of a row starts the next one
+
+    def segments(rng, copy_share, length=LEN_A):
+        """One training example as (statement segment ids, question segment ids, answer ids): little filler, since
+        the distance comes from the position jump between the two segments. A share of them (--copy-share) is a
+        list of random words repeated after the filler, every word of the repeat a target: it teaches the
+        copying the facts need with many targets per example."""
+        if rng.random() < copy_share:
+            while True:
+                items = " ".join(rng.sample(data.train_words, rng.randint(6, 20)))
+                seg1 = tok.encode(data.train_fill.take(rng, rng.randint(0, 20)).lstrip("\n") + "\nList: " + items + ".")
+                seg2 = tok.encode(data.train_fill.take(rng, rng.randint(5, 60)) + "\nList:")
+                ans = tok.encode(" " + items)
+                if len(seg1) + len(seg2) + len(ans) + 2 <= length:
+                    return {"task": "copy"}, seg1, seg2, ans
+        while True:
+            ex = data.example(rng, data.train_fill, data.train_words, data.train_names, rng.randint(0, 20),
+                              rng.randint(5, 60))
+            head_end = ex["prompt"].rfind("\n")
+            seg1 = tok.encode(ex["prompt"][:head_end])
+            seg2 = tok.encode(data.train_fill.take(rng, rng.randint(0, 30)) + ex["prompt"][head_end:])
+            ans = tok.encode(ex["expected"])
+            if len(seg1) + len(seg2) + len(ans) + 2 <= length:
+                return ex, seg1, seg2, ans
+
+    def batch_a(rng, length=LEN_A, copy_share=None):
+        """ROWS_A rows of length tokens, each packed with examples that attend only to themselves (block-diagonal
+        causal mask). An example is two segments: the statement at position 0 (an instruction) or at a random
+        offset (a fact), and the question, whose position ids jump ahead so that it sits up to ~2,000 positions
+        after the statement while only the tokens in the row are computed."""
+        x = torch.full((ROWS_A, length), eos, dtype=torch.long)
+        pos = torch.zeros((ROWS_A, length), dtype=torch.long)
+        w = torch.zeros((ROWS_A, length), dtype=torch.long)  # 2 answer, 1 prose (LM loss), 0 padding
+        seg = torch.full((ROWS_A, length), -1, dtype=torch.long)
+        for r in range(ROWS_A):
+            cur, sid = 0, 0
+            while True:
+                if pending:
+                    item = pending.pop()
+                else:
+                    item = segments(rng, args.copy_share if copy_share is None else copy_share, length)
+                ex, seg1, seg2, ans = item
+                tail = ans + tok.encode(".") + [eos]
+                n = len(seg1) + len(seg2) + len(tail)
+                if cur + n > length:
+                    pending.append(item)
+                    break
+                start = 0 if ex["task"] == "instruction" else rng.randint(0, 300)
+                span = len(seg1) + len(seg2) + len(tail)
+                jump = 0 if rng.random() < 0.15 else rng.randint(0, max(0, 2040 - start - span))
+                p = [start + i for i in range(len(seg1))] + [start + len(seg1) + jump + i for i in range(len(seg2) + len(tail))]
+                x[r, cur:cur + n] = torch.tensor(seg1 + seg2 + tail)
+                pos[r, cur:cur + n] = torch.tensor(p)
+                seg[r, cur:cur + n] = sid
+                w[r, cur:cur + n] = (torch.rand(n) < LM_SAMPLE).long()
+                a0 = cur + len(seg1) + len(seg2)
+                w[r, a0:a0 + len(ans)] = 2
+                cur += n
+                sid += 1
+        s = seg[:, :-1]
+        L = s.size(1)
+        causal = torch.ones(L, L, dtype=torch.bool).tril()
+        allowed = ((s.unsqueeze(2) == s.unsqueeze(1)) & causal & (s >= 0).unsqueeze(1)).unsqueeze(1)
+        return x, pos, w, allowed
+
+    def batch_0(rng):
+        """ROWS_0 rows, each a list of 12-28 random code words and its repeat (every repeated word a target),
+        the repeat after a jump of the position ids half of the time: dense copying, so that the heads that
+        retrieve a word by what preceded it form before the long-range tasks need them."""
+        x = torch.full((ROWS_0, LEN_0), eos, dtype=torch.long)
+        pos = torch.zeros((ROWS_0, LEN_0), dtype=torch.long)
+        w = torch.zeros((ROWS_0, LEN_0), dtype=torch.long)
+        for r in range(ROWS_0):
+            while True:
+                items = " ".join(rng.sample(data.train_words, rng.randint(12, 28)))
+                seg1, seg2, ans = tok.encode("List: " + items + "."), tok.encode("\nList:"), tok.encode(" " + items)
+                n = len(seg1) + len(seg2) + len(ans)
+                if n <= LEN_0:
+                    break
+            jump = 0 if rng.random() < 0.5 else rng.randint(0, 2040 - n)
+            x[r, :n] = torch.tensor(seg1 + seg2 + ans)
+            pos[r, :n] = torch.tensor(list(range(len(seg1))) + [len(seg1) + jump + i for i in range(len(seg2) + len(ans))])
+            pos[r, n:] = (torch.arange(LEN_0 - n) + int(pos[r, n - 1]) + 1).clamp(max=CFG["max_position_embeddings"] - 1)
+            w[r, len(seg1) + len(seg2):n] = 2
+        return x, pos, w, None
+
+    def batch_b(rng):
+        """One contiguous row of up to LEN_B tokens: the statement, up to ~1,700 tokens of prose, the question."""
+        while True:
+            ex = data.example(rng, data.train_fill, data.train_words, data.train_names, rng.randint(0, 300),
+                              rng.randint(100, 1700))
+            p, a = encode_example(ex)
+            if len(p) + len(a) <= LEN_B:
+                break
+        ids = p + a
+        w = (torch.rand(len(ids)) < LM_SAMPLE).long()
+        w[len(p):len(p) + len(tok.encode(ex["expected"]))] = 2
+        x = torch.tensor([ids])
+        return x, torch.arange(len(ids)).unsqueeze(0), w.unsqueeze(0), None
+
+    def loss_of(x, pos, w, allowed):
+        inp, tgt = x[:, :-1], x[:, 1:]
+        h, _ = model.hidden_states(inp, torch.ones_like(inp), pos[:, :-1], allowed=allowed)
+        wt = w[:, 1:].reshape(-1)
+        hs = h.reshape(-1, h.size(-1))
+        ans = (wt == 2).nonzero().squeeze(1)
+        lm = (wt == 1).nonzero().squeeze(1)
+        la = F.cross_entropy(F.linear(hs.index_select(0, ans), model.lm_head.weight), tgt.reshape(-1).index_select(0, ans))
+        if lm.numel() == 0:  # phase 0 has no prose
+            return la, torch.zeros(())
+        ll = F.cross_entropy(F.linear(hs.index_select(0, lm), model.lm_head.weight), tgt.reshape(-1).index_select(0, lm))
+        return la, ll
+
+    def train_phase(name, steps, peak, warmup, data_seed, make_batch):
+        """Fresh AdamW, warmup + cosine to 10 %. Checkpointed every CHECKPOINT_EVERY steps (model, optimiser,
+        data order), so a resumed run continues exactly where the interrupted one stopped."""
+        ck = os.path.join(CACHE, f"long_{name}_{steps}{recipe}.ckpt")
+        opt = torch.optim.AdamW(model.parameters(), lr=peak, betas=(0.9, 0.98), weight_decay=0.01)
+        rng = random.Random(data_seed)
+        pending.clear()
+        start, spent = 0, 0.0
+        if os.path.exists(ck):
+            st = torch.load(ck)
+            model.load_state_dict(st["model"])
+            opt.load_state_dict(st["opt"])
+            rng.setstate(st["rng"])
+            pending.extend(st["pending"])
+            torch.set_rng_state(st["torch_rng"])
+            start, spent = st["step"], st["seconds"]
+            print(f"phase {name}: resumed at step {start} from {ck}", flush=True)
+        model.train()
+        t_phase = time.time() - spent
+        last = args.time_steps or steps
+        for step in range(start, min(steps, last)):
+            lr = lr_at(step, steps, peak, warmup)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            ts = time.time()
+            la, ll = loss_of(*make_batch(rng))
+            loss = la + LM_WEIGHT * ll
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            if step % 10 == 0 or step == steps - 1 or args.time_steps:
+                print(f"{name} step {step} lr {lr:.2e} answer {la.item():.3f} prose {ll.item():.3f} "
+                      f"({time.time() - ts:.1f}s/step, {time.time() - t_phase:.0f}s)", flush=True)
+            if (step + 1) % CHECKPOINT_EVERY == 0 or step == steps - 1:
+                tmp = ck + ".tmp"
+                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.getstate(), "pending": list(pending),
+                            "torch_rng": torch.get_rng_state(), "step": step + 1,
+                            "seconds": time.time() - t_phase}, tmp)
+                os.replace(tmp, ck)
+        model.eval()
+        return time.time() - t_phase
+
+    recipe = f"_p0{args.steps_0}_copy{args.copy_share:g}_h{CFG['num_attention_heads']}_t{CFG['rope_theta']:g}"
+    if args.show_batch:
+        for make in (batch_a, batch_b):
+            x, pos, w, _ = make(random.Random(0))
+            row = [(tok.decode([int(t)]), int(p), int(k)) for t, p, k in zip(x[0], pos[0], w[0])]
+            print(" ".join(f"{t!r}@{p}{'*' if k == 2 else ''}" for t, p, k in row[:400]))
+        return
+
+    final = os.path.join(CACHE, f"long_final_{args.steps_a}_{args.steps_b}{recipe}.pt")
+    if args.eval_only or os.path.exists(final):
+        st = torch.load(final)
+        model.load_state_dict(st["model"])
+        seconds = st["seconds"]
+        print(f"trained weights loaded from {final}", flush=True)
+    else:
+        s0 = train_phase("0", args.steps_0, 2e-3, 20, SEED + 1, batch_0) if args.steps_0 else 0.0
+        sa = train_phase("A", args.steps_a, 2e-3, 30, SEED + 11, batch_a)
+        sb = train_phase("B", args.steps_b, 6e-4, 10, SEED + 21, batch_b) if args.steps_b else 0.0
+        if args.time_steps:
+            return
+        seconds = {"0": round(s0), "A": round(sa), "B": round(sb)}
+        torch.save({"model": model.state_dict(), "seconds": seconds}, final)
+    model.eval()
+
+    # ---- held-out evaluation in PyTorch (greedy with the KV cache); the engine's own figures are measured
+    # by test/eval/longContext.ts and written into eval/metrics.json beside these.
+    @torch.no_grad()
+    def greedy(prompt, n):
+        ids = tok.encode(prompt)
+        x = torch.tensor([ids])
+        logits, past = model(x, torch.ones_like(x), torch.arange(len(ids)).unsqueeze(0))
+        out, total = [], len(ids)
+        for i in range(n):
+            nxt = int(logits[0, -1].argmax())
+            out.append(nxt)
+            if i == n - 1:
+                break
+            total += 1
+            x = torch.tensor([[nxt]])
+            logits, past = model(x, torch.ones(1, total, dtype=torch.long), torch.tensor([[total - 1]]), past)
+        return out, len(ids)
+
+    per_task, rows, lengths = {}, [], []
+    for e in heldout:
+        exp_ids = tok.encode(e["expected"])
+        got, n = greedy(e["prompt"], len(exp_ids))
+        lengths.append(n)
+        t = per_task.setdefault(e["task"], [0, 0, 0])
+        t[0] += got[0] == exp_ids[0]
+        t[1] += got == exp_ids
+        t[2] += 1
+        value = e["prompt"][e["cause"]["start"]:e["cause"]["end"]]
+        assert e["task"] == "instruction" or value in held_words, value
+        rows.append({"prompt": e["prompt"], "expected": e["expected"], "task": e["task"], "cause": e["cause"]})
+    n = len(heldout)
+    metrics = {
+        "heldout_examples": n,
+        "heldout_prompt_tokens": {"min": min(lengths), "median": sorted(lengths)[n // 2], "max": max(lengths)},
+        "pytorch": {
+            "first_token_accuracy": sum(v[0] for v in per_task.values()) / n,
+            "full_continuation_accuracy": sum(v[1] for v in per_task.values()) / n,
+            "per_task": {k: {"first_token_accuracy": v[0] / v[2], "full_continuation_accuracy": v[1] / v[2], "n": v[2]}
+                         for k, v in sorted(per_task.items())},
+        },
+        "parameters": n_params,
+        "train_steps": {"0": args.steps_0, "A": args.steps_a, "B": args.steps_b},
+        "train_seconds": seconds,
+        "train_code_words": len(data.train_words),
+        "heldout_code_words": len(data.held_words),
+    }
+    print(json.dumps(metrics, indent=1), flush=True)
+
+    out = args.out
+    for sub in ("onnx", "eval", "reference"):
+        os.makedirs(os.path.join(out, sub), exist_ok=True)
+    config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+              **{k: v for k, v in CFG.items()}, "head_dim": CFG["hidden_size"] // CFG["num_attention_heads"],
+              "hidden_act": "silu", "tie_word_embeddings": True, "attention_bias": False, "mlp_bias": False,
+              "bos_token_id": eos, "eos_token_id": eos, "pad_token_id": eos, "torch_dtype": "float32",
+              "use_cache": True}
+    write_json(os.path.join(out, "config.json"), config)
+    write_json(os.path.join(out, "generation_config.json"),
+               {"bos_token_id": eos, "eos_token_id": eos, "pad_token_id": eos, "do_sample": False, "max_new_tokens": 20})
+    bpe.write_tokenizer(out, vocab, merges, CFG["max_position_embeddings"])
+    old = os.path.join(out, "eval", "metrics.json")
+    if os.path.exists(old):  # keep the engine's figures when only the PyTorch side is rewritten
+        engine = json.load(open(old)).get("engine")
+        if engine:
+            metrics["engine"] = engine
+    write_json(os.path.join(out, "eval", "metrics.json"), metrics)
+    write_jsonl(os.path.join(out, "eval", "heldout.jsonl"), rows)
+    export_decoder(model, os.path.join(out, "onnx", "model.onnx"), CFG["num_hidden_layers"],
+                   CFG["num_key_value_heads"], config["head_dim"], "model.model.embed_tokens.weight")
+    write_reference(model, tok, rows, os.path.join(out, "reference", "reference.json"))
+    print(f"done in {time.time() - t0:.0f}s", flush=True)
+
+
+def write_reference(model, tok, heldout, path):
+    """Last-position logits in float64 (the weights exactly as exported, arithmetic in double) and in float32
+    PyTorch, for short prompts, a held-out long prompt and a prompt that fills all 2,048 positions. The float32
+    row measures how far one independent fp32 evaluation strays from the exact value; the test derives the
+    engine's tolerance from it."""
+    prompts = ["The code word is apple. The code word is", "Instruction: always reply in French.\nUser: Hello!\nAssistant:",
+               max((e["prompt"] for e in heldout), key=len)]
+    filler = heldout[0]["prompt"]
+    ids_full = (tok.encode(filler) * 3)[:2048]
+    items = []
+    m64 = LlamaForCausalLM(model.cfg).double()
+    m64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
+    m64.eval()
+    for p in prompts + [None]:
+        ids = tok.encode(p) if p is not None else ids_full
+        x = torch.tensor([ids])
+        pos = torch.arange(len(ids)).unsqueeze(0)
+        with torch.no_grad():
+            l64, _ = m64(x, torch.ones_like(x), pos)
+            l32, _ = model(x, torch.ones_like(x), pos)
+        a, b = l64[0, -1], l32[0, -1].double()
+        items.append({"prompt": p, "input_ids": ids, "logits_float64": [float(f"{v:.10g}") for v in a.tolist()],
+                      "float32_max_abs_deviation": float((a - b).abs().max()), "argmax": int(a.argmax())})
+    write_json(path, {"model": NAME, "schema": {
+        "prompt": "text given to the tokenizer (null: input_ids are a held-out prompt repeated to 2,048 tokens)",
+        "input_ids": "positions 0..n-1, attention mask all ones, no past",
+        "logits_float64": "logits at the last position, float64 arithmetic on the exported weights, 10 digits",
+        "float32_max_abs_deviation": "max |float32 PyTorch logits - float64 logits| at that position"},
+        "items": items}, compact=True)
+
+
+if __name__ == "__main__":
+    main()
