@@ -3,13 +3,14 @@ long prose with a fact or an instruction stated far before the question (long_ta
 export with the Hugging Face decoder signature, float64 PyTorch reference logits. Deterministic for given step
 counts; checkpoints in models/build/.cache let an interrupted build resume where it stopped.
 
-Two phases, so that long distances are seen without paying for 2,048² attention on every step:
+Three phases, so that long distances are seen without paying for 2,048² attention on every step:
+  0  repeated lists of random words only (dense copying: the retrieval heads form here);
   A  rows of 256 tokens whose position ids jump once (between the statement and the question), so the question
      sits up to ~2,000 positions after the statement while only 256 tokens are computed;
   B  real contiguous rows of up to 2,040 tokens (fewer steps), so the retrieval also works through the actual
      filler between them.
 
-  /usr/bin/python3 models/build/build_long.py [--steps-a N] [--steps-b N] [--eval-only]
+  /usr/bin/python3 models/build/build_long.py [--steps-0 N] [--steps-a N] [--steps-b N] [--eval-only]
 """
 import argparse
 import json
@@ -85,7 +86,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps-0", type=int, default=300, help="phase 0: repeated word lists only, short rows")
     ap.add_argument("--steps-a", type=int, default=250)
-    ap.add_argument("--steps-b", type=int, default=60)
+    ap.add_argument("--steps-b", type=int, default=300)
     ap.add_argument("--out", default=os.path.join(ROOT, NAME))
     ap.add_argument("--eval-only", action="store_true", help="evaluate and export the final checkpoint")
     ap.add_argument("--time-steps", type=int, default=0, help="time this many steps of each phase and stop")
