@@ -111,8 +111,9 @@ class Promptscope extends Disposable {
       return this.explainActive({ chat: system ? { system } : {} });
     });
     cmd('promptscope.askModelToRate', () => this.explainActive({ selfRate: true }));
-    cmd('promptscope.explainWith', async () => {
-      const editor = await this.activeEditorOrWarn();
+    // The walkthrough's button passes 'walkthrough': run there, it acts on the last text editor.
+    cmd('promptscope.explainWith', async (from?: unknown) => {
+      const editor = await this.activeEditorOrWarn(from === 'walkthrough');
       if (!editor) return;
       // Take the text now: the cursor may move while the options are being chosen.
       const prompt = promptTextFor(editor);
@@ -196,8 +197,8 @@ class Promptscope extends Disposable {
     this._register(vscode.window.onDidChangeActiveColorTheme(() => this.renderer.rebuild()));
   }
 
-  async activeEditorOrWarn(): Promise<vscode.TextEditor | undefined> {
-    const editor = await this.lastEditor.current();
+  async activeEditorOrWarn(orLast = false): Promise<vscode.TextEditor | undefined> {
+    const editor = vscode.window.activeTextEditor ?? (orLast ? await this.lastEditor.current() : undefined);
     if (!editor) {
       this.controller.inform('warning', 'Promptscope: open a text file and select a prompt first.');
     }

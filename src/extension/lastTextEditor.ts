@@ -1,6 +1,7 @@
 /**
- * The text editor a command acts on when it is run from somewhere without one (a walkthrough button, the
- * panel, the command palette over a webview): the last active text editor, while its tab is still open.
+ * The text editor a walkthrough button acts on (clicked in the walkthrough, no text editor is active): the
+ * last active text editor, while its tab is still open. Only for such buttons: from the keyboard or the
+ * palette the active editor is the one meant, and the extension host may not have caught up with a switch.
  */
 import * as vscode from 'vscode';
 import { Disposable } from './lifecycle';
