@@ -18,6 +18,13 @@ export class LastTextEditor extends Disposable {
   async current(): Promise<vscode.TextEditor | undefined> {
     const active = vscode.window.activeTextEditor;
     if (active) return active;
+    // The editor of the text tab in front of the active group is what the user sees: prefer it to the last
+    // tracked one, which can lag behind the tabs by an event on a busy extension host.
+    const front = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (front instanceof vscode.TabInputText) {
+      const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === front.uri.toString());
+      if (shown) return shown;
+    }
     const last = this.last;
     if (!last || last.document.isClosed) return undefined;
     const uri = last.document.uri.toString();

@@ -22,7 +22,14 @@ export function sampleUri(name: string): vscode.Uri {
 
 /** Opens `text` in a fresh untitled editor (tests edit it freely, nothing touches the disk). */
 export async function openScratch(text: string, language = 'plaintext'): Promise<vscode.TextEditor> {
-  const doc = await vscode.workspace.openTextDocument({ content: text, language });
+  // On a loaded machine the untitled file the previous test reverted and closed can still be open under the
+  // name the new one gets; VS Code then hands back the old document. Wait for one with this text (line
+  // ends aside: the document normalises them).
+  const lines = (t: string) => t.split(/\r\n|\r|\n/).join('\n');
+  const doc = await waitFor('a fresh untitled document', async () => {
+    const d = await vscode.workspace.openTextDocument({ content: text, language });
+    return lines(d.getText()) === lines(text) ? d : undefined;
+  }, 10_000);
   return activeEditorFor(await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One }));
 }
 
@@ -45,10 +52,10 @@ export function select(editor: vscode.TextEditor, start: number, end: number): v
   editor.selection = new vscode.Selection(doc.positionAt(start), doc.positionAt(end));
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
