@@ -14,7 +14,9 @@ export function renderPartialNote(result: AttributionResult): HTMLElement | unde
       : 'The scores are complete; the faithfulness figures are being computed.'
     : cancelled
       ? 'The run was cancelled: these are the scores it had measured, each exact for its span.'
-      : 'The model is still running: scores refine as levels complete.';
+      : pending
+        ? 'The model is still running: tokens are scored chunk by chunk.'
+        : 'The model is still running: scores refine as levels complete.';
   return h('p', { class: `partial-note${cancelled ? ' cancelled' : ''}`, id: 'partial-note', attrs: { role: 'status' } },
     h('strong', {}, summary.charAt(0).toUpperCase() + summary.slice(1)),
     ` — ${detail}`,
