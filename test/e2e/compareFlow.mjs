@@ -16,7 +16,13 @@ const EDITED = 'Translate to French: the cheese =>';
  * Waits for tints on this line (not an earlier flow's), then for the status bar legend of a final result.
  */
 async function waitFinal(page, text) {
-  const box = await page.locator('.editor-instance .monaco-editor .view-line', { hasText: text }).first().boundingBox();
+  // The editor re-renders its lines as decorations arrive: retry until the line has a box again.
+  let box = null;
+  for (let i = 0; i < 50 && !box; i++) {
+    box = await page.locator('.editor-instance .monaco-editor .view-line', { hasText: text }).first().boundingBox().catch(() => null);
+    if (!box) await page.waitForTimeout(200);
+  }
+  assert.ok(box, `the line ${JSON.stringify(text)} is on screen`);
   await page.waitForFunction(
     (y) => [...document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]')].some((e) => Math.abs(e.getBoundingClientRect().y - y) < 2),
     box.y,

@@ -24,6 +24,11 @@ export async function runLiveFlow(page, { theme, outDir, workspace, log = consol
   writeFileSync(settingsFile, JSON.stringify({ 'promptscope.method': 'coarse-to-fine', 'promptscope.maxTokensPerBatch': 64, 'promptscope.target': 'generate', 'promptscope.generateTokens': 4 }, null, 2));
   try {
     await page.waitForTimeout(1500); // the workbench reads the new workspace settings
+    // An earlier flow's notebook would take the clicks that focus the editor area: close what is open.
+    await runCommand(page, 'View: Close All Editors');
+    const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" });
+    if (await dontSave.isVisible({ timeout: 2000 }).catch(() => false)) await dontSave.click();
+    await page.waitForTimeout(500);
     await openFile(page, 'lighthouse.md');
     await page.locator('.editor-instance .monaco-editor .view-line', { hasText: 'The old lighthouse' }).click();
     await page.keyboard.press('Control+A');
