@@ -15,7 +15,7 @@ const EDITED = 'Translate to French: the cheese =>';
  * Tints come while the model runs (partial results); a run is kept for comparisons once it has finished.
  * Waits for tints on this line (not an earlier flow's), then for the status bar legend of a final result.
  */
-async function waitFinal(page, text) {
+async function waitFinal(page, text, before) {
   // The editor re-renders its lines as decorations arrive: retry until the line has a box again.
   let box = null;
   for (let i = 0; i < 50 && !box; i++) {
@@ -28,7 +28,17 @@ async function waitFinal(page, text) {
     box.y,
     { timeout: 120_000 },
   );
-  await page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => e.textContent.includes('“') && !/partial/.test(e.textContent)), undefined, { timeout: 120_000 });
+  // The legend of the file's previous result stays until the first partial one arrives: wait for another.
+  await page.waitForFunction(
+    (prev) => [...document.querySelectorAll('.statusbar-item')].some((e) => e.textContent.includes('“') && !/partial/.test(e.textContent) && e.textContent !== prev),
+    before,
+    { timeout: 120_000 },
+  );
+}
+
+/** The status-bar legend now (the result shown before a new run), or null. */
+async function legendText(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.statusbar-item')].find((e) => e.textContent.includes('“'))?.textContent ?? null);
 }
 
 async function explainLine(page, text) {
@@ -42,8 +52,9 @@ async function explainLine(page, text) {
 export async function runCompareFlow(page, { theme, outDir, reload = false, log = console.log }) {
   const panel = panelFrame(page);
   await openFile(page, 'capital.txt');
+  let before = await legendText(page);
   await explainLine(page, PROMPT);
-  await waitFinal(page, PROMPT);
+  await waitFinal(page, PROMPT, before);
 
   // Edit the prompt as a user would: replace the selected line by typing, then explain it again.
   const line = page.locator('.editor-instance .monaco-editor .view-line', { hasText: PROMPT }).first();
@@ -51,8 +62,9 @@ export async function runCompareFlow(page, { theme, outDir, reload = false, log 
   await page.keyboard.press('Home');
   await page.keyboard.press('Shift+End');
   await page.keyboard.type(EDITED);
+  before = await legendText(page);
   await explainLine(page, EDITED);
-  await waitFinal(page, EDITED);
+  await waitFinal(page, EDITED, before);
 
   // The panel follows the new run and offers the earlier one.
   await runCommand(page, 'Promptscope: Show Saliency Panel');
