@@ -52,19 +52,29 @@ export async function openFile(page, name) {
     return;
   }
   const input = page.locator('.quick-input-widget input');
-  for (let attempt = 1; ; attempt++) {
-    await page.locator('.part.editor').click({ position: { x: 200, y: 300 } }); // focus the workbench
-    await page.keyboard.press('Control+P');
+  // A file written during the run reaches Quick Open's file search a little later: ask again until it does.
+  for (let search = 1; ; search++) {
+    for (let attempt = 1; ; attempt++) {
+      await page.locator('.part.editor').click({ position: { x: 200, y: 300 } }); // focus the workbench
+      await page.keyboard.press('Control+P');
+      try {
+        await input.waitFor({ state: 'visible', timeout: 5000 });
+        break;
+      } catch (err) {
+        if (attempt >= 6) throw err;
+        await page.waitForTimeout(2000);
+      }
+    }
+    await input.fill(name);
     try {
-      await input.waitFor({ state: 'visible', timeout: 5000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
       break;
     } catch (err) {
-      if (attempt >= 6) throw err;
-      await page.waitForTimeout(2000);
+      if (search >= 4) throw err;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(3000);
     }
   }
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
   await page.keyboard.press('Enter');
   await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
 }
