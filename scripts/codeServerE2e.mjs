@@ -63,9 +63,12 @@ if (useVsix) {
   step([path.join(root, 'scripts', 'build.mjs')]);
 }
 
-let failed = false;
-for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : themes) {
-  // The workspace folder is called `samples`, as in the repository (its name shows in the window).
+/**
+ * A fresh workspace (a copy of samples/, in a folder called `samples` as in the repository: its name shows in
+ * the window) and a fresh code-server profile in the theme. The flows are written for occlusion as the
+ * configured method (the default is "auto").
+ */
+function freshProfile(themeName) {
   const workspaceParent = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ws-'));
   const workspace = path.join(workspaceParent, 'samples');
   cpSync(path.join(root, 'samples'), workspace, { recursive: true });
@@ -81,10 +84,15 @@ for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : the
       'workbench.tips.enabled': false,
       'editor.minimap.enabled': false,
       'editor.fontSize': 16,
-      // The flows below are written for occlusion as the configured method (the default is "auto").
       'promptscope.method': 'occlusion',
     }),
   );
+  return { workspaceParent, workspace, userData, extensionsDir };
+}
+
+let failed = false;
+for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : themes) {
+  const { workspaceParent, workspace, userData, extensionsDir } = freshProfile(themeName);
   // As for a user who turned walkthroughs on install off (the walkthrough is checked in its own fresh profile
   // below). The setting is machine-scoped: a remote window (code-server's is one) reads it from the machine's
   // settings, not from the user settings above.
@@ -134,24 +142,7 @@ for (const [theme, themeName] of onlyWalkthrough || walkthroughImages ? [] : the
 }
 // The walkthrough on first activation: a fresh profile with the default settings (it opens on install).
 for (const [theme, themeName] of withWalkthrough ? themes.filter(([t]) => t !== 'hc') : []) {
-  const workspaceParent = mkdtempSync(path.join(os.tmpdir(), 'promptscope-ws-'));
-  const workspace = path.join(workspaceParent, 'samples');
-  cpSync(path.join(root, 'samples'), workspace, { recursive: true });
-  const userData = mkdtempSync(path.join(os.tmpdir(), 'promptscope-cs-user-'));
-  const extensionsDir = path.join(userData, 'extensions');
-  mkdirSync(path.join(userData, 'User'), { recursive: true });
-  writeFileSync(
-    path.join(userData, 'User', 'settings.json'),
-    JSON.stringify({
-      'workbench.colorTheme': themeName,
-      'workbench.startupEditor': 'none',
-      'security.workspace.trust.enabled': false,
-      'workbench.tips.enabled': false,
-      'editor.minimap.enabled': false,
-      'editor.fontSize': 16,
-      'promptscope.method': 'occlusion',
-    }),
-  );
+  const { workspaceParent, workspace, userData, extensionsDir } = freshProfile(themeName);
   if (vsix) codeServerCli(['--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', userData]);
   const server = await startCodeServer({ userDataDir: userData, extensionsDir });
   const browser = await launchBrowser();
