@@ -4,6 +4,7 @@
  * every failed row with its reason.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineError, type EngineErrorCode } from '../core/engineProtocol';
 import { withoutAttentionDetail } from '../core/exporters/attentionDetail';
@@ -92,19 +93,22 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
   const live = new Set<BatchWorker>();
   const onAbort = (): void => { for (const w of live) w.cancel(); };
   signal.addEventListener('abort', onAbort);
-  // Only the first row's messages are shown (loading, downloading, preparing graphs); later ones would
-  // interleave the workers' method progress with the batch's own line.
+  // Each worker gets its share of the cores for onnxruntime's threads (PROMPTSCOPE_THREADS overrides it).
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / workers));
+  // Only the first worker's messages for the first row are shown (loading, downloading, preparing graphs);
+  // later ones would interleave the workers' method progress with the batch's own line.
   let warmingUp = true;
   let lastMessage: string | undefined;
-  const startWorker = (): BatchWorker => {
-    const w = new BatchWorker((message) => {
+  const startWorker = (shown = false): BatchWorker => {
+    const w = new BatchWorker(threads, shown ? (message) => {
       if (warmingUp && message !== lastMessage) progress.message((lastMessage = message));
-    });
+    } : undefined);
     live.add(w);
     return w;
   };
-  const lane = async (first: BatchWorker): Promise<void> => {
+  const lane = async (first: BatchWorker, loaded?: Promise<void>): Promise<void> => {
     let w = first;
+    await loaded;
     for (let row = queue.shift(); row && !stopped(); row = queue.shift()) {
       // A worker that crashed on a row (reported as that row's failure) is replaced for the next one.
       if (!w.alive) {
@@ -120,14 +124,30 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
   try {
     if (queue.length) {
       progress.update(0, failures.length, true);
-      // The first worker loads (and, for a hub id, downloads) the model and prepares derived graphs alone;
-      // the others then find them in the caches instead of racing to write them.
-      const first = startWorker();
+      // All workers start at once. The first one explains the first row alone, so that it loads (and, for a
+      // hub id, downloads) the model and prepares derived graphs that the others then find in the caches;
+      // meanwhile the others start up and load the model itself, which writes nothing.
+      const first = startWorker(true);
       const row = queue.shift() as BatchRow;
-      settle(row, await first.explain({ ...template, text: row.prompt, target: row.target ?? o.target }));
+      const firstRow = first.explain({ ...template, text: row.prompt, target: row.target ?? o.target });
+      const purpose = o.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients) ? 'gradients' : 'forward';
+      const others: BatchWorker[] = [];
+      const loads: Promise<void>[] = [];
+      for (let i = 1; i < workers; i++) {
+        const w = startWorker();
+        others.push(w);
+        loads.push(w.load(template, purpose));
+      }
+      settle(row, await firstRow);
       warmingUp = false;
       const lanes = [lane(first)];
-      for (let i = 1; i < workers && queue.length && !stopped(); i++) lanes.push(lane(startWorker()));
+      for (const [i, w] of others.entries()) {
+        if (queue.length && !stopped()) lanes.push(lane(w, loads[i]));
+        else {
+          live.delete(w);
+          w.close();
+        }
+      }
       await Promise.all(lanes);
       progress.update(finishedNow(), failures.length, true);
       progress.done();

@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EngineErrorInfo, FromEngine, ToEngine } from '../core/engineProtocol';
+import type { EngineCall, EngineErrorInfo, FromEngine, ToEngine } from '../core/engineProtocol';
 import type { ExplainRequest } from '../core/request';
 import type { AttributionResult } from '../core/result';
 
@@ -26,11 +26,12 @@ export class BatchWorker {
   private exited = false;
 
   /**
-   * Workers keep onnxruntime's default thread count (PROMPTSCOPE_THREADS still overrides it): splitting the
-   * cores between two workers (one intra-op thread each) made every row 2–5× slower on a 2-core machine.
+   * `threads`: onnxruntime intra-op threads of this worker (PROMPTSCOPE_THREADS, when set, overrides it).
+   * Workers that each took every core would oversubscribe them, so a batch gives each its share.
    */
-  constructor(private readonly onProgress?: (message: string, done: number, total: number) => void) {
-    this.child = fork(inferenceEntry(), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  constructor(threads: number | undefined, private readonly onProgress?: (message: string, done: number, total: number) => void) {
+    const env = process.env.PROMPTSCOPE_THREADS || threads === undefined ? process.env : { ...process.env, PROMPTSCOPE_THREADS: String(threads) };
+    this.child = fork(inferenceEntry(), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', reject);
       this.child.on('message', (msg: FromEngine) => {
@@ -55,13 +56,23 @@ export class BatchWorker {
     return !this.exited;
   }
 
-  async explain(request: ExplainRequest): Promise<WorkerReply> {
+  explain(request: ExplainRequest): Promise<WorkerReply> {
+    return this.call({ op: 'explain', request, partials: false });
+  }
+
+  /** Loads the model a request names (read-only: derived graphs are left to the first row's worker). */
+  async load(request: Pick<ExplainRequest, 'model' | 'variant'>, purpose: 'forward' | 'gradients'): Promise<void> {
+    // A failed load is not reported here: the worker's first row meets the same error and reports it.
+    await this.call({ op: 'describeModel', ...(request.model !== undefined ? { model: request.model } : {}), ...(request.variant ? { variant: request.variant } : {}), purpose });
+  }
+
+  private async call(call: EngineCall): Promise<WorkerReply> {
     await this.ready;
     if (this.exited) return { ok: false, error: { code: 'internal', message: 'The worker process had stopped.' } };
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending = { id, resolve };
-      const msg: ToEngine = { type: 'call', id, call: { op: 'explain', request } };
+      const msg: ToEngine = { type: 'call', id, call };
       this.child.send(msg);
     });
   }

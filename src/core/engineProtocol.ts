@@ -16,8 +16,10 @@ export interface ModelSummary {
 }
 
 export type EngineCall =
-  | { op: 'explain'; request: ExplainRequest }
-  | { op: 'describeModel'; model?: string }
+  /** `partials: false`: only the final result is sent (a batch has no view to update while a row runs). */
+  | { op: 'explain'; request: ExplainRequest; partials?: false }
+  /** Loads the model (for `purpose`, default forward; `variant` as in a request) and describes it. */
+  | { op: 'describeModel'; model?: string; variant?: ExplainRequest['variant']; purpose?: 'forward' | 'gradients' }
   | { op: 'countTokens'; text: string; model?: string }
   | { op: 'listModels' }
   | { op: 'ping' };

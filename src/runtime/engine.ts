@@ -55,7 +55,7 @@ export class Engine {
           methods: METHODS.map((m) => ({ name: m.name, label: m.label, needsGradients: m.needsGradients, needsAttention: m.needsAttention ?? false, description: m.description })),
         };
       case 'describeModel': {
-        const m = await this.model(call.model, { signal, onProgress });
+        const m = await this.model(call.model, { signal, onProgress, ...(call.variant ? { variant: call.variant } : {}), ...(call.purpose ? { purpose: call.purpose } : {}) });
         const i = m.runner.info;
         const summary: ModelSummary = { id: i.id, kind: i.kind, architecture: i.architecture, contextLength: i.contextLength, labels: i.labels, supportsGradients: i.supportsGradients };
         return summary;
@@ -89,7 +89,7 @@ export class Engine {
           // A chat model is asked, and explained, through its chat template.
           if (!call.request.chat && m.tokenizer.chatPrompt?.('x') !== undefined) call = { ...call, request: { ...call.request, chat: {} } };
         }
-        let result = await explain(call.request, m, { signal, onProgress, onPartial });
+        let result = await explain(call.request, m, { signal, onProgress, ...(call.partials === false ? {} : { onPartial }) });
         if (call.request.selfRate) {
           onProgress?.(0, 1, 'Asking the model to rate its input');
           const asked = await askModelToRate(m.runner, m.tokenizer, call.request.text, { signal, ...(call.request.chat?.system ? { system: call.request.chat.system } : {}) });

@@ -1,9 +1,11 @@
 /**
  * Batch benchmark: prompts per second of `promptscope batch` (the built CLI, real worker processes) on the
- * bundled LM with 1 and 2 workers, runs alternated so that both see the same machine load. Wall time includes
- * starting the workers and loading the model, as a user sees it.
+ * bundled LM with 1 and 2 workers, against a ceiling: two independent CLI processes started at the same
+ * time, each with half the rows. Runs are alternated so that all see the same machine load. Wall time
+ * includes starting the processes and loading the model, as a user sees it. PROMPTSCOPE_BENCH_CLI_BEFORE
+ * (another build's cli.js) adds its 1- and 2-worker rows to the same table.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,31 +13,53 @@ import { median, printTable } from './table';
 
 const WORDS = 'The quick brown fox jumps over the lazy dog while Alice tells Bob that the capital of France is Paris and'.split(' ');
 
+function runCli(cli: string, input: string, out: string, workers: number): Promise<void> {
+  fs.rmSync(out, { force: true });
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [cli, 'batch', input, '--out', out, '--method', 'occlusion', '--no-trust', '--workers', String(workers)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`promptscope batch failed: ${err}`))));
+  });
+}
+
+function writeRows(file: string, from: number, to: number): void {
+  fs.writeFileSync(file, Array.from({ length: to - from }, (_, k) => from + k).map((i) => JSON.stringify({ prompt: WORDS.slice(i % 9, i % 9 + 4 + (i % 12)).join(' ') })).join('\n') + '\n');
+}
+
 export async function runBatchBench(rows = 200, runs = 3): Promise<void> {
   const cli = path.resolve(__dirname, '../../dist/cli.js');
+  const before = process.env.PROMPTSCOPE_BENCH_CLI_BEFORE;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'promptscope-bench-batch-'));
   const input = path.join(dir, 'rows.jsonl');
-  fs.writeFileSync(input, Array.from({ length: rows }, (_, i) => JSON.stringify({ prompt: WORDS.slice(i % 9, i % 9 + 4 + (i % 12)).join(' ') })).join('\n') + '\n');
-  const workers = [1, 2];
-  const times = new Map<number, number[]>(workers.map((w) => [w, []]));
+  writeRows(input, 0, rows);
+  const halves = [path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl')];
+  writeRows(halves[0], 0, rows / 2);
+  writeRows(halves[1], rows / 2, rows);
+  const cases: { label: string; run: () => Promise<unknown> }[] = [
+    ...(before
+      ? [1, 2].map((w) => ({ label: `before: ${w} worker${w > 1 ? 's' : ''}`, run: () => runCli(before, input, path.join(dir, `before-${w}.jsonl`), w) }))
+      : []),
+    ...[1, 2].map((w) => ({ label: `${w} worker${w > 1 ? 's' : ''}`, run: () => runCli(cli, input, path.join(dir, `out-${w}.jsonl`), w) })),
+    { label: '2 independent processes, 1 worker each (ceiling)', run: () => Promise.all(halves.map((h, i) => runCli(cli, h, path.join(dir, `half-${i}.jsonl`), 1))) },
+  ];
+  const times = cases.map(() => [] as number[]);
+  const loads: number[] = [];
   for (let r = 0; r < runs; r++) {
-    for (const w of workers) {
-      const out = path.join(dir, `out-${w}.jsonl`);
-      fs.rmSync(out, { force: true });
+    for (const [i, c] of cases.entries()) {
+      loads.push(os.loadavg()[0]);
       const t0 = performance.now();
-      const p = spawnSync(process.execPath, [cli, 'batch', input, '--out', out, '--method', 'occlusion', '--no-trust', '--workers', String(w)], { encoding: 'utf8' });
-      const ms = performance.now() - t0;
-      if (p.status !== 0) throw new Error(`promptscope batch failed: ${p.stderr}`);
-      times.get(w)?.push(ms);
+      await c.run();
+      times[i].push(performance.now() - t0);
     }
   }
-  const base = median(times.get(1) ?? []);
+  const base = median(times[before ? 2 : 0]);
   printTable(
-    `promptscope batch on promptscope-tiny-lm: ${rows} prompts of 4–15 words, occlusion, --no-trust, ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)} (goal: near-linear in workers up to the cores)`,
-    ['workers', 'wall s (median of ' + runs + ')', 'prompts / s', 'speed-up vs 1 worker'],
-    workers.map((w) => {
-      const m = median(times.get(w) ?? []);
-      return [w, (m / 1000).toFixed(2), ((rows * 1000) / m).toFixed(1), (base / m).toFixed(2)];
+    `promptscope batch on promptscope-tiny-lm: ${rows} prompts of 4–15 words, occlusion, --no-trust, ${os.availableParallelism()} cores, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs (goal: near-linear in workers up to the cores)`,
+    ['run', 'wall s (median of ' + runs + ')', 'prompts / s', 'speed-up vs 1 worker'],
+    cases.map((c, i) => {
+      const m = median(times[i]);
+      return [c.label, (m / 1000).toFixed(2), ((rows * 1000) / m).toFixed(1), (base / m).toFixed(2)];
     }),
   );
 }
