@@ -38,7 +38,7 @@ export function renderResult(result: AttributionResult, opts: TerminalViewOption
   for (const run of result.runs) {
     out.push('');
     out.push(`Method ${run.method}: ${run.meaning}`);
-    out.push(`  ${run.diagnostics.forwardPasses} forward / ${run.diagnostics.backwardPasses} backward passes in ${run.diagnostics.batches} batches, ${run.diagnostics.elapsedMs} ms${run.diagnostics.seed !== undefined ? `, seed ${run.diagnostics.seed}` : ''}${samplingText(run.diagnostics)}`);
+    out.push(`  ${run.diagnostics.occlusions !== undefined ? `${run.diagnostics.occlusions} occlusion passes, ` : ''}${run.diagnostics.forwardPasses} forward / ${run.diagnostics.backwardPasses} backward passes in ${run.diagnostics.batches} batches, ${run.diagnostics.elapsedMs} ms${run.diagnostics.seed !== undefined ? `, seed ${run.diagnostics.seed}` : ''}${samplingText(run.diagnostics)}`);
     for (const r of (run.diagnostics.completenessGap ?? []).keys()) out.push(`  ${rows.length > 1 ? `target ${r + 1}: ` : ''}${completenessNote(run, r)}`);
     const showRows = rows.length > 8 ? [0, rows.length - 1] : rows.map((_, i) => i);
     for (const r of showRows) {

@@ -133,12 +133,13 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     throttle.reset();
     const out = await method.run({
       ...context,
-      onProgress: (done, total) => opts.onProgress?.(mi * total + done, methods.length * total, streamed ? explainingLine(streamed.unit, streamed.passes, streamed.totalPasses) : method.label),
+      // Streaming methods report progress in passes: the line counts what has run, even after the last partial.
+      onProgress: (done, total) => opts.onProgress?.(mi * total + done, methods.length * total, streamed ? explainingLine(streamed.unit, done, total) : method.label),
       ...(opts.onPartial
         ? {
             onPartial: (p: MethodPartial) => {
               streamed = p;
-              if (throttle.shouldSend(p.unit)) opts.onPartial!(buildPartialResult(skeleton, runs, method.name, p));
+              if (throttle.shouldSend(p.unit)) opts.onPartial!(buildPartialResult(skeleton, runs, method.name, p, runner.forwardCount - f0));
             },
           }
         : {}),

@@ -46,7 +46,14 @@ export type ResultSkeleton = Omit<AttributionResult, 'runs' | 'trust' | 'partial
  * Merges the finished runs and the latest chunk of the running method into one result. The running
  * method's run carries its partial scores; runs not started yet are absent.
  */
-export function buildPartialResult(skeleton: ResultSkeleton, done: readonly MethodRun[], method: string, current: MethodPartial | undefined): AttributionResult {
+export function buildPartialResult(
+  skeleton: ResultSkeleton,
+  done: readonly MethodRun[],
+  method: string,
+  current: MethodPartial | undefined,
+  /** The runner's forward passes for this method so far (with shared prefixes), as the final run counts them. */
+  forwardPasses?: number,
+): AttributionResult {
   const runs = [...done];
   if (current) {
     runs.push({
@@ -55,10 +62,12 @@ export function buildPartialResult(skeleton: ResultSkeleton, done: readonly Meth
       scores: current.scores.map((row) => [...row]),
       meaning: current.meaning ?? '',
       diagnostics: {
-        forwardPasses: current.passes,
+        forwardPasses: forwardPasses ?? current.passes,
         backwardPasses: 0,
         elapsedMs: 0,
         batches: 0,
+        // The passes the progress line and the partial note count, so the panel shows the same number.
+        occlusions: current.passes,
         ...(current.spanLevels ? { spanLevels: [...current.spanLevels] } : {}),
       },
     });

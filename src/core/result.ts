@@ -74,7 +74,10 @@ export interface MethodRun {
     quadratureSteps?: number[];
     /** Coarse-to-fine occlusion: per token, the level of the span whose occlusion its score shares (null: not scored). */
     spanLevels?: (SpanLevel | null)[];
-    /** Coarse-to-fine occlusion: perturbed sequences scored (the pass budget counts these). */
+    /**
+     * Occlusion methods: perturbed sequences scored, one pass each per target branch (the pass budget and the
+     * progress line count these); forwardPasses adds the passes that computed shared prefixes.
+     */
     occlusions?: number;
   };
   /** Attention methods: the probabilities behind the scores (large; exports keep them only on request). */

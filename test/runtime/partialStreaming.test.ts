@@ -91,4 +91,35 @@ describe('streaming partial results on the bundled LM', function () {
       else process.env.PROMPTSCOPE_ITEMS_PER_BATCH = prev;
     }
   });
+  it('the progress line, the partial results and the final run count the same passes', async function () {
+    const prev = process.env.PROMPTSCOPE_ITEMS_PER_BATCH;
+    process.env.PROMPTSCOPE_ITEMS_PER_BATCH = '4';
+    try {
+      for (const [method, params] of [['occlusion', {}], ['coarse-to-fine', { passBudget: 30 }]] as [string, MethodParams][]) {
+        const lines: [number, number][] = [];
+        const partials: AttributionResult[] = [];
+        const final = await explain({ text: PROMPT, methods: [method], params, target: { kind: 'next-token' }, trust: false }, lm, {
+          onPartial: (r) => partials.push(r),
+          onProgress: (_d, _t, message) => {
+            const m = /(\d+)\/(\d+) passes/.exec(message ?? '');
+            if (m) lines.push([Number(m[1]), Number(m[2])]);
+          },
+        });
+        const d = final.runs[0].diagnostics;
+        assert.ok(lines.length >= 2 && partials.length >= 1, `${method}: ${lines.length} progress lines, ${partials.length} partials`);
+        // The last progress line names every pass the final run counts, and the panel shows that count.
+        assert.deepEqual(lines.at(-1), [d.occlusions, d.occlusions], `${method}: last line ${lines.at(-1)} vs ${d.occlusions} occlusion passes`);
+        assert.ok(d.forwardPasses >= d.occlusions!, 'shared prefixes only add forward passes');
+        for (const p of partials) {
+          const pd = p.runs[0].diagnostics;
+          assert.equal(pd.occlusions, p.partial!.passes, 'the panel and the partial note count the same passes');
+          assert.ok(lines.some(([n, t]) => n === p.partial!.passes && t === p.partial!.totalPasses), `${method}: partial ${p.partial!.passes}/${p.partial!.totalPasses} never in the progress line`);
+          assert.ok(pd.forwardPasses >= pd.occlusions! && pd.forwardPasses <= d.forwardPasses);
+        }
+      }
+    } finally {
+      if (prev === undefined) delete process.env.PROMPTSCOPE_ITEMS_PER_BATCH;
+      else process.env.PROMPTSCOPE_ITEMS_PER_BATCH = prev;
+    }
+  });
 });

@@ -8,7 +8,9 @@ export function renderDiagnostics(vm: ViewModel): HTMLElement {
   if (!run) return h('p', { class: 'muted' }, 'This result holds no attribution run.');
   const d = run.diagnostics;
   const facts = [
-    `${d.forwardPasses} forward pass${d.forwardPasses === 1 ? '' : 'es'}`,
+    // Occlusion methods count their passes as the progress line does; shared prefixes add forward passes.
+    ...(d.occlusions !== undefined ? [`${d.occlusions} occlusion pass${d.occlusions === 1 ? '' : 'es'}`] : []),
+    `${d.forwardPasses} forward pass${d.forwardPasses === 1 ? '' : 'es'}${d.occlusions !== undefined && d.forwardPasses > d.occlusions ? ' with the shared prefixes' : ''}`,
     `${d.backwardPasses} backward pass${d.backwardPasses === 1 ? '' : 'es'}`,
     `${d.batches} batch${d.batches === 1 ? '' : 'es'}`,
     `${Math.round(d.elapsedMs)} ms`,

@@ -54,7 +54,7 @@ export async function occlusionScores(
   groups: number[][],
   baseline: OcclusionBaseline,
   stream?: { unit: PartialUnit; meaning: string },
-): Promise<{ scores: number[][]; batches: number }> {
+): Promise<{ scores: number[][]; batches: number; passes: number }> {
   const classifier = ctx.runner.info.kind === 'sequence-classifier';
   const full = ctx.plan.rows.map((r) => r.score);
   const perBranch = ctx.plan.branches.length;
@@ -91,7 +91,7 @@ export async function occlusionScores(
       }
     : undefined;
   const { values, batches } = await scoreInBatches(ctx.runner, items, ctx.maxTokensPerBatch, ctx.signal, ctx.onProgress, onValues);
-  return { scores: accumulate(values, groups.length).scores, batches };
+  return { scores: accumulate(values, groups.length).scores, batches, passes: items.length };
 }
 
 /** Indices of the prompt tokens a method may occlude (special tokens stay). */
@@ -121,8 +121,8 @@ export const leaveOneOut: AttributionMethod = {
   async run(ctx): Promise<MethodOutput> {
     const baseline = defaultBaseline(ctx);
     const meaning = MEANINGS[baseline];
-    const { scores, batches } = await occlusionScores(ctx, visibleTokens(ctx).map((i) => [i]), baseline, { unit: 'token', meaning });
-    return { scores, batches, params: { baseline }, meaning };
+    const { scores, batches, passes } = await occlusionScores(ctx, visibleTokens(ctx).map((i) => [i]), baseline, { unit: 'token', meaning });
+    return { scores, batches, params: { baseline }, meaning, occlusions: passes };
   },
 };
 
@@ -145,8 +145,8 @@ export const slidingWindow: AttributionMethod = {
       if (s + width >= visible.length) break;
     }
     const meaning = `${MEANINGS[baseline]}, in windows of ${width} (stride ${stride}), shared by the window's tokens`;
-    const { scores, batches } = await occlusionScores(ctx, groups, baseline, { unit: 'window', meaning });
-    return { scores, batches, params: { baseline, window: width, stride }, meaning };
+    const { scores, batches, passes } = await occlusionScores(ctx, groups, baseline, { unit: 'window', meaning });
+    return { scores, batches, params: { baseline, window: width, stride }, meaning, occlusions: passes };
   },
 };
 
@@ -158,7 +158,7 @@ export const wordOcclusion: AttributionMethod = {
   async run(ctx): Promise<MethodOutput> {
     const baseline = defaultBaseline(ctx);
     const meaning = `${MEANINGS[baseline].replace('the token is', 'its word is')}, shared by the word's tokens`;
-    const { scores, batches } = await occlusionScores(ctx, ctx.words, baseline, { unit: 'word', meaning });
-    return { scores, batches, params: { baseline }, meaning };
+    const { scores, batches, passes } = await occlusionScores(ctx, ctx.words, baseline, { unit: 'word', meaning });
+    return { scores, batches, params: { baseline }, meaning, occlusions: passes };
   },
 };
