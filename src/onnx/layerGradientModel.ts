@@ -25,12 +25,14 @@ export const layerDeltaInput = (s: number): string => `layer_delta.${s}`;
 export const layerActivationOutput = (s: number): string => `layer_activation.${s}`;
 export const layerGradOutput = (s: number): string => `layer_grad.${s}`;
 /** Bump when the graph changes (cache keys). */
-export const LAYER_GRADIENT_MODEL_FORMAT = 1;
+export const LAYER_GRADIENT_MODEL_FORMAT = 2;
 
 export interface LayerGradientModel {
   bytes: Uint8Array;
   /** Blocks; stream values 0 … layers. */
   layers: number;
+  /** Nodes of the graph (its session options depend on its size). */
+  nodes: number;
   hiddenSize: number;
   vocabSize: number;
   /** Row-major [vocab, hidden] token embeddings. */
@@ -67,6 +69,7 @@ export function buildLayerGradientModel(model: ModelProto, opts: GradientModelOp
   return {
     bytes: encodeModel(graph.toModelProto()),
     layers: opts.layers,
+    nodes: graph.nodes.length,
     hiddenSize,
     vocabSize,
     embedding,

@@ -14,6 +14,7 @@ import { readModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
 import { createSession } from './executionProviders';
 import { sessionOptions } from './sessionOptions';
+import { sizedGradientSessionOptions } from './graphSessionOptions';
 
 type ClassScore = 'logit' | 'log-prob';
 
@@ -53,10 +54,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
         const model = this.cachedOrBuilt(cs);
         const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
         if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
-        // As for the embeddings gradient graph: the sequential planner is slow on graphs that keep activations alive.
-        options.executionMode = 'parallel';
-        options.interOpNumThreads = 1;
-        return { session: await createSession(model.bytes, options), model };
+        return { session: await createSession(model.bytes, sizedGradientSessionOptions(options, model.nodes)), model };
       })();
       s.catch(() => this.sessions.delete(cs));
       this.sessions.set(cs, s);
@@ -76,7 +74,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
     const base = path.join(this.opts.cacheDir, `${skeleton.key.slice(0, 32)}-${this.opts.kind}-${cs}-l${this.opts.layers}-v${LAYER_GRADIENT_MODEL_FORMAT}`);
     try {
       const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as Omit<LayerGraph, 'bytes'> & { format: number };
-      if (meta.format === LAYER_GRADIENT_MODEL_FORMAT) return { layers: meta.layers, hiddenSize: meta.hiddenSize, vocabSize: meta.vocabSize, inputs: meta.inputs, bytes: fs.readFileSync(`${base}.onnx`) };
+      if (meta.format === LAYER_GRADIENT_MODEL_FORMAT) return { layers: meta.layers, nodes: meta.nodes, hiddenSize: meta.hiddenSize, vocabSize: meta.vocabSize, inputs: meta.inputs, bytes: fs.readFileSync(`${base}.onnx`) };
     } catch {
       /* cache miss or corrupt entry: build below */
     }
@@ -88,7 +86,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
       fs.renameSync(tmp, file);
     };
     write(`${base}.onnx`, model.bytes);
-    write(`${base}.json`, JSON.stringify({ format: LAYER_GRADIENT_MODEL_FORMAT, layers: model.layers, hiddenSize: model.hiddenSize, vocabSize: model.vocabSize, inputs: model.inputs }));
+    write(`${base}.json`, JSON.stringify({ format: LAYER_GRADIENT_MODEL_FORMAT, layers: model.layers, nodes: model.nodes, hiddenSize: model.hiddenSize, vocabSize: model.vocabSize, inputs: model.inputs }));
     return model;
   }
 
