@@ -5,7 +5,8 @@
  *   cut at the embeddings → append the target score → reverse-mode differentiate → prune.
  * Inputs of the result: inputs_embeds, target_ids, target_positions, target_weights, and whichever of
  * attention_mask / position_ids / token_type_ids (and input_ids, if still used) the model needs.
- * Outputs: score [batch], inputs_embeds_grad [batch, seq, hidden].
+ * Outputs: score [batch], inputs_embeds_grad [batch, seq, hidden]; causal LMs also target_logits [batch, targets,
+ * vocab], the logits rows at the target positions, so that the graph answers forward passes of one sequence too.
  */
 import { Graph } from './graph';
 import { ModelProto, encodeModel } from './onnxProto';
@@ -13,7 +14,7 @@ import { convertHalfToFloat } from './fp16ToFp32';
 import { upgradeOpset } from './opsetUpgrade';
 import { removePastInputs } from './pastRemoval';
 import { INPUTS_EMBEDS, cutAtEmbeddings } from './embeddingCut';
-import { SCORE, TARGET_IDS, TARGET_POSITIONS, TARGET_WEIGHTS, TargetKind, appendTargetScore } from './targetScore';
+import { SCORE, TARGET_IDS, TARGET_LOGITS, TARGET_POSITIONS, TARGET_WEIGHTS, TargetKind, appendTargetScore } from './targetScore';
 import { appendGradients } from './gradients';
 import { unfuseContribOps } from './contribUnfuse';
 import { fuseLayerNorms } from './layerNormFusion';
@@ -22,7 +23,7 @@ import { DataType } from './tensorData';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 5;
+export const GRADIENT_MODEL_FORMAT = 6;
 
 export interface GradientModelOptions {
   kind: TargetKind;
@@ -64,7 +65,7 @@ export interface ScoreGraph {
   sequence: number | string;
 }
 
-export function buildScoreGraph(model: ModelProto, opts: GradientModelOptions): ScoreGraph {
+export function buildScoreGraph(model: ModelProto, opts: GradientModelOptions, keepTargetLogits = false): ScoreGraph {
   const g = Graph.fromModelProto(model);
   const inputIds = opts.inputIds ?? 'input_ids';
   if (!g.inputs.some((i) => i.name === inputIds)) throw new Error(`The model has no "${inputIds}" input.`);
@@ -86,6 +87,7 @@ export function buildScoreGraph(model: ModelProto, opts: GradientModelOptions): 
   const batch = typeof idsInfo.dims?.[0] === 'string' ? idsInfo.dims[0] : 'batch';
   for (const i of g.inputs) if (i.name === TARGET_IDS || i.name === TARGET_POSITIONS || i.name === TARGET_WEIGHTS) i.dims = [batch, 'targets'];
   g.outputs = [{ name: score, elemType: DataType.FLOAT, dims: [batch] }];
+  if (keepTargetLogits && opts.kind === 'causal-lm') g.outputs.push({ name: TARGET_LOGITS, elemType: DataType.FLOAT, dims: [batch, 'targets', 'vocab'] });
   g.topoSortAndPrune();
   return { graph: g, cut, logits, batch, sequence: idsInfo.dims?.[1] ?? 'sequence' };
 }
@@ -98,7 +100,7 @@ export function dropUnusedInputs(g: Graph, keep: string[] = []): void {
 }
 
 export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions): { graph: Graph; cut: ReturnType<typeof cutAtEmbeddings>; logits: string } {
-  const { graph: g, cut, logits, batch, sequence } = buildScoreGraph(model, opts);
+  const { graph: g, cut, logits, batch, sequence } = buildScoreGraph(model, opts, true);
   const grads = appendGradients(g, { ys: [SCORE], wrt: [INPUTS_EMBEDS] });
   g.add('Identity', [grads.get(INPUTS_EMBEDS)!], {}, { outputs: [GRADIENT_OUTPUT] });
   g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: [batch, sequence, cut.hiddenSize] });

@@ -14,6 +14,8 @@ export const TARGET_IDS = 'target_ids';
 export const TARGET_POSITIONS = 'target_positions';
 export const TARGET_WEIGHTS = 'target_weights';
 export const SCORE = 'score';
+/** Causal LM: the logits rows at the target positions, [batch, targets, vocab] (computed for the score anyway). */
+export const TARGET_LOGITS = 'target_logits';
 
 export type TargetKind = 'causal-lm' | 'sequence-classifier';
 
@@ -35,6 +37,8 @@ export function appendTargetScore(g: Graph, logits: string, kind: TargetKind, cl
     // [b, T, S] one-hot rows; S is read from the hidden states so the full logits are never needed.
     const pick = (x: string): string => g.op('MatMul', [oneHot(g, TARGET_POSITIONS, x, 1), x]);
     const picked = headOnSelectedRows(g, logits, pick) ?? pick(logits);
+    // Pruned away unless a caller makes it an output (the gradient graph does, to answer forward passes).
+    g.add('Identity', [picked], {}, { outputs: [TARGET_LOGITS] });
     rows = g.op('LogSoftmax', [picked], { axis: I(-1) });
   } else {
     const l = classScore === 'log-prob' ? g.op('LogSoftmax', [logits], { axis: I(-1) }) : logits;

@@ -18,8 +18,10 @@ import {
 } from '../core/modelRunner';
 import { buildEmbedsForwardModel, LOGIT_ROWS_INPUT, type EmbedsForwardModel } from '../onnx/embedsForward';
 import { buildGradientModel, GRADIENT_MODEL_FORMAT, GRADIENT_OUTPUT } from '../onnx/gradientModel';
+import { TARGET_LOGITS } from '../onnx/targetScore';
 import { externalRef, readModelSkeleton, type ModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
+import { EmbeddingRows } from './embeddingRows';
 import { createSession } from './executionProviders';
 import { sessionOptions } from './sessionOptions';
 
@@ -49,23 +51,7 @@ type ClassScore = 'logit' | 'log-prob';
 /** Only these two outputs are read (graphs cached by older formats may have more). */
 const FETCHES = ['score', GRADIENT_OUTPUT];
 
-interface Built { session: ort.InferenceSession; meta: CachedMeta; embedding: Float32Array }
-
-function readFloats(file: string, offset: number, length: number): Float32Array {
-  const out = new Float32Array(length / 4);
-  const bytes = new Uint8Array(out.buffer);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let done = 0; done < length;) {
-      const n = fs.readSync(fd, bytes, done, length - done, offset + done);
-      if (n <= 0) throw new Error(`${file} is shorter than its graph says.`);
-      done += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return out;
-}
+interface Built { session: ort.InferenceSession; meta: CachedMeta; embedding: EmbeddingRows }
 
 /**
  * What differs for gradient sessions (measured on the 135M Llama shape's gradient graph, 10.6k nodes):
@@ -96,11 +82,11 @@ async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassS
     try {
       const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as CachedMeta;
       if (meta.format === GRADIENT_MODEL_FORMAT) {
-        let embedding: Float32Array;
-        if (meta.embeddingAt) embedding = readFloats(path.resolve(dir, meta.embeddingAt.location), meta.embeddingAt.offset, meta.embeddingAt.length);
+        let embedding: EmbeddingRows;
+        if (meta.embeddingAt) embedding = EmbeddingRows.inFile(path.resolve(dir, meta.embeddingAt.location), meta.embeddingAt.offset, meta.vocabSize, meta.hiddenSize);
         else {
           const raw = fs.readFileSync(`${base}.embedding.f32`);
-          embedding = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+          embedding = EmbeddingRows.inMemory(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), meta.vocabSize, meta.hiddenSize);
         }
         const session = await createSession(fs.readFileSync(`${base}.onnx`), options);
         return { session, meta, embedding };
@@ -132,7 +118,10 @@ async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassS
     write(`${base}.json`, JSON.stringify(meta));
   }
   const session = await createSession(m.bytes, options);
-  return { session, meta, embedding: m.embedding };
+  const embedding = meta.embeddingAt
+    ? EmbeddingRows.inFile(path.resolve(dir, meta.embeddingAt.location), meta.embeddingAt.offset, meta.vocabSize, meta.hiddenSize)
+    : EmbeddingRows.inMemory(m.embedding, m.vocabSize, m.hiddenSize);
+  return { session, meta, embedding };
 }
 
 export class OnnxGradientBackend implements GradientBackend {
@@ -155,26 +144,36 @@ export class OnnxGradientBackend implements GradientBackend {
   get hiddenSize(): number { return this.built.meta.hiddenSize; }
   get vocabSize(): number { return this.built.meta.vocabSize; }
   get backwardCount(): number { return this.count; }
+
+  /** Whether the graph also returns the logits rows at the target positions (causal LMs). */
+  get answersForward(): boolean { return this.built.session.outputNames.includes(TARGET_LOGITS); }
+
+  /**
+   * The full logits rows of one sequence at these positions, from the gradient graph (its forward part computes
+   * them for the score anyway; the backward part runs too, with a zero target). Lets a gradient run answer its
+   * few single-sequence forward questions (the prediction, the target) without a second session mapping the weights.
+   */
+  async logitRows(item: { inputIds: number[]; attentionMask?: number[]; positionIds?: number[] }, positions: number[], signal?: AbortSignal): Promise<{ logits: Float32Array; vocab: number }> {
+    throwIfAborted(signal);
+    const built = await this.session(this.defaultClassScore);
+    const seq = item.inputIds.length;
+    for (const p of positions) if (p < 0 || p >= seq) throw new Error(`Query position ${p} outside a sequence of ${seq}.`);
+    const gi: GradientItem = { ...item, inputsEmbeds: this.embed(item.inputIds), target: { tokenIds: positions.map(() => 0), positions, weights: positions.map(() => 0) } };
+    const res = await built.session.run(this.feeds(built.meta, [gi], seq), [TARGET_LOGITS]);
+    const t = res[TARGET_LOGITS];
+    const out = { logits: (t.data as Float32Array).slice(), vocab: t.dims[2] };
+    for (const v of Object.values(res)) v.dispose?.();
+    return out;
+  }
   /** Row-major [vocab, hidden] token-embedding matrix. */
-  get embeddingMatrix(): Float32Array { return this.built.embedding; }
+  get embeddingMatrix(): Float32Array { return this.built.embedding.all(); }
 
   embed(inputIds: number[]): Float32Array {
-    const h = this.hiddenSize, v = this.vocabSize, e = this.built.embedding;
-    const out = new Float32Array(inputIds.length * h);
-    inputIds.forEach((id, i) => {
-      if (!Number.isInteger(id) || id < 0 || id >= v) throw new Error(`Token id ${id} is outside the vocabulary (size ${v}).`);
-      out.set(e.subarray(id * h, (id + 1) * h), i * h);
-    });
-    return out;
+    return this.built.embedding.lookup(inputIds);
   }
 
   meanEmbedding(): Float32Array {
-    if (!this.mean) {
-      const h = this.hiddenSize, v = this.vocabSize, e = this.built.embedding;
-      const acc = new Float64Array(h);
-      for (let r = 0; r < v; r++) for (let k = 0; k < h; k++) acc[k] += e[r * h + k];
-      this.mean = Float32Array.from(acc, (x) => x / v);
-    }
+    this.mean ??= this.built.embedding.mean();
     return this.mean;
   }
 

@@ -39,7 +39,7 @@ export async function loadModel(model: string | undefined, options: LoadOptions 
   const downloaded = hubId
     ? await ensureHubModel(hubId, { signal: options.signal, onProgress: options.onProgress, endpoint: options.hubEndpoint, variant: options.variant, purpose: options.purpose })
     : undefined;
-  return loadModelFolder(resolveModelFolder(model, downloaded, { variant: checkedVariant(options.variant), purpose: options.purpose }));
+  return loadModelFolder(resolveModelFolder(model, downloaded, { variant: checkedVariant(options.variant), purpose: options.purpose }), { purpose: options.purpose });
 }
 
 /** The variant setting, refused with the valid names when it is none of them. */
@@ -49,7 +49,12 @@ export function checkedVariant(variant: string | undefined): ModelVariant {
   return variant;
 }
 
-export async function loadModelFolder(folder: ModelFolder): Promise<LoadedModel> {
+/**
+ * A load for gradient methods defers the forward session: the gradient graph answers the run's single-sequence
+ * forward passes, and the forward session (a second mapping of the weights) opens only if batches of forward passes
+ * follow (trust figures, forward methods).
+ */
+export async function loadModelFolder(folder: ModelFolder, options: { purpose?: VariantPurpose } = {}): Promise<LoadedModel> {
   const tokenizer = await TextTokenizer.load(folder.dir);
   const cfg = folder.config;
   const num = (...keys: string[]) => {
@@ -88,7 +93,7 @@ export async function loadModelFolder(folder: ModelFolder): Promise<LoadedModel>
   }
   // Padding must be an id the model's embedding table has (a tokenizer may be larger than the model).
   const padId = [special.pad, special.eos, num('pad_token_id'), num('eos_token_id'), 0].find((id) => id !== undefined && id < vocabSize)!;
-  const runner = await OnnxRunner.create(info, folder.onnxPath, padId, cfg, folder.genai?.pastTemplates, { cacheDir: defaultCacheDir() });
+  const runner = await OnnxRunner.create(info, folder.onnxPath, padId, cfg, folder.genai?.pastTemplates, { cacheDir: defaultCacheDir(), deferSession: options.purpose === 'gradients' });
   const spaceIds = tokenizer.encodeContinuation(' ');
   return { folder, runner, tokenizer, special, spaceId: spaceIds.length === 1 ? spaceIds[0] : undefined };
 }
@@ -106,13 +111,15 @@ export async function ensureGradients(model: LoadedModel, cacheDir = defaultCach
   attachLayerGradients(model, cacheDir);
   if (model.runner.gradients) return;
   try {
-    model.runner.gradients = await createGradientBackend(model.folder.dir, model.folder.onnxPath, {
+    const backend = await createGradientBackend(model.folder.dir, model.folder.onnxPath, {
       kind: model.folder.kind,
       cacheDir: path.join(cacheDir, 'gradient-graphs'),
       intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || undefined,
       skeleton: model.runner.skeleton,
     });
+    model.runner.gradients = backend;
     model.runner.info.supportsGradients = true;
+    if (backend.answersForward) model.runner.rowSource = backend;
   } catch (err) {
     if (err instanceof UnsupportedGradientError) throw new EngineError('gradients-unsupported', err.message + otherVariantHint(model.folder));
     throw new EngineError('gradients-unsupported', `Gradients could not be prepared for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use an occlusion method instead.${otherVariantHint(model.folder)}`);

@@ -43,23 +43,37 @@ export class OnnxRunner implements ModelRunner {
   attention?: AttentionBackend;
   logitLens?: LogitLensBackend;
   layerGradients?: LayerGradientBackend;
-  private readonly inputNames: Set<string>;
+  /** The forward session, opened at load or (deferred loads) on the first batch that needs it. */
+  private forward?: Promise<ForwardSession>;
+  /**
+   * Deferred loads (gradient runs): until the forward session is open, forward passes of one sequence are answered
+   * by this graph (the gradient graph, which computes those logits anyway), so that one session maps the weights.
+   */
+  rowSource?: RowSource;
 
   constructor(
     readonly info: ModelInfo,
-    private readonly session: ort.InferenceSession,
-    private readonly cache: DecoderCacheShape,
-    private readonly padId: number,
-    /** The session computes logits only at requested rows (see src/onnx/logitRows.ts). */
-    private readonly rowSelect: boolean,
+    private readonly openForward: () => Promise<ForwardSession>,
+    opened?: ForwardSession,
   ) {
-    this.inputNames = new Set(session.inputNames);
+    if (opened) this.forward = Promise.resolve(opened);
+  }
+
+  /** Whether the forward session has been opened (a deferred load opens it with its first batch). */
+  get forwardSessionOpen(): boolean {
+    return this.forward !== undefined;
+  }
+
+  private session(): Promise<ForwardSession> {
+    this.forward ??= this.openForward();
+    return this.forward;
   }
 
   /**
    * One session per model. Causal LMs get the logit-row variant (src/onnx/logitRows.ts) built from the weight-free
    * skeleton, whose weights onnxruntime reads from the original file: no second copy, no protobuf re-encoding of
    * the weights. The variant is checked once against the original graph on a probe input; the verdict is cached.
+   * `opts.deferSession` (loads for gradient methods) opens it only when forward passes first need it.
    */
   static async create(info: ModelInfo, onnxPath: string, padId: number, config: Record<string, unknown>, pastTemplates?: PastNameTemplates, opts: RunnerOptions = {}): Promise<OnnxRunner> {
     let skeleton: ModelSkeleton;
@@ -72,22 +86,25 @@ export class OnnxRunner implements ModelRunner {
     if (info.kind === 'causal-lm' && !outputNames.includes('logits')) {
       throw new EngineError('unsupported-model', `${onnxPath} has no "logits" output. Export the model for text generation (causal LM with logits).`);
     }
-    const rows = info.kind === 'causal-lm' && process.env.PROMPTSCOPE_FULL_LOGITS !== '1'
-      ? await rowSelectingSession(onnxPath, skeleton, (s) => findPastInputs(s, pastShape(config), pastTemplates), opts.cacheDir)
-      : undefined;
-    let session = rows;
-    if (!session) {
-      try {
-        session = await createSession(onnxPath, sessionOptions());
-      } catch (err) {
-        throw loadError(onnxPath, err);
+    const open = async (): Promise<ForwardSession> => {
+      const rows = info.kind === 'causal-lm' && process.env.PROMPTSCOPE_FULL_LOGITS !== '1'
+        ? await rowSelectingSession(onnxPath, skeleton, (s) => findPastInputs(s, pastShape(config), pastTemplates), opts.cacheDir)
+        : undefined;
+      let session = rows;
+      if (!session) {
+        try {
+          session = await createSession(onnxPath, sessionOptions());
+        } catch (err) {
+          throw loadError(onnxPath, err);
+        }
       }
-    }
-    const pastInputs = findPastInputs(session, pastShape(config), pastTemplates);
-    if (info.kind === 'causal-lm' && session.inputNames.some((n) => n.startsWith('past')) && pastInputs.length === 0) {
-      throw new EngineError('unsupported-model', `${onnxPath} has past-key inputs Promptscope does not recognise. Export it with the Hugging Face decoder signature (past_key_values.N.key/value → present.N.key/value).`);
-    }
-    const runner = new OnnxRunner(info, session, { pastInputs }, padId, !!rows);
+      const pastInputs = findPastInputs(session, pastShape(config), pastTemplates);
+      if (info.kind === 'causal-lm' && session.inputNames.some((n) => n.startsWith('past')) && pastInputs.length === 0) {
+        throw new EngineError('unsupported-model', `${onnxPath} has past-key inputs Promptscope does not recognise. Export it with the Hugging Face decoder signature (past_key_values.N.key/value → present.N.key/value).`);
+      }
+      return { session, cache: { pastInputs }, padId, rowSelect: !!rows, inputNames: new Set(session.inputNames) };
+    };
+    const runner = new OnnxRunner(info, open, opts.deferSession ? undefined : await open());
     runner.skeleton = skeleton;
     return runner;
   }
@@ -135,8 +152,16 @@ export class OnnxRunner implements ModelRunner {
   private async run(items: ForwardItem[]): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }> {
     const batch = items.length;
     for (const it of items) for (const id of it.inputIds) if (id >= this.info.vocabSize) throw outOfVocabulary(id, this.info);
-    const prefix = this.prefixReuse ? this.reusablePrefix(items) : 0;
-    const past = prefix > 0 ? await this.prefixKeysValues(items[0].inputIds.slice(0, prefix)) : undefined;
+    if (!this.forward && this.rowSource && batch === 1) {
+      // One sequence before any batch has opened the forward session: the gradient graph answers it.
+      const positions = [...new Set(items[0].queries.map((q) => q.position))].sort((a, b) => a - b);
+      const { logits, vocab } = await this.rowSource.logitRows(items[0], positions);
+      this.forwardCount += 1;
+      return { logits, vocab, rowOf: (_b, position) => positions.indexOf(position) * vocab };
+    }
+    const f = await this.session();
+    const prefix = this.prefixReuse ? this.reusablePrefix(f, items) : 0;
+    const past = prefix > 0 ? await this.prefixKeysValues(f, items[0].inputIds.slice(0, prefix)) : undefined;
     const width = Math.max(...items.map((i) => i.inputIds.length)) - prefix;
     const ids = new BigInt64Array(batch * width);
     const pos = new BigInt64Array(batch * width);
@@ -154,24 +179,24 @@ export class OnnxRunner implements ModelRunner {
           ids[o] = BigInt(item.inputIds[src]);
           pos[o] = BigInt(item.positionIds ? item.positionIds[src] : src);
         } else {
-          ids[o] = BigInt(this.padId);
+          ids[o] = BigInt(f.padId);
           pos[o] = BigInt(Math.min(src, this.info.contextLength - 1));
         }
       }
     });
     const dims = [batch, width];
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, dims) };
-    if (this.inputNames.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', maskData, [batch, maskWidth]);
-    if (this.inputNames.has('position_ids')) feeds.position_ids = new ort.Tensor('int64', pos, dims);
-    if (this.inputNames.has('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * width), dims);
-    for (const p of this.cache.pastInputs) {
+    if (f.inputNames.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', maskData, [batch, maskWidth]);
+    if (f.inputNames.has('position_ids')) feeds.position_ids = new ort.Tensor('int64', pos, dims);
+    if (f.inputNames.has('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * width), dims);
+    for (const p of f.cache.pastInputs) {
       const one = past?.get(p.name);
       feeds[p.name] = one
         ? new ort.Tensor(p.type as 'float32', tile(one, batch), [batch, p.heads, prefix, p.headDim])
         : emptyFloatTensor(p.type, pastDims(p, batch, 0));
     }
     let rows: number[][] | undefined;
-    if (this.rowSelect) {
+    if (f.rowSelect) {
       rows = items.map((it) => [...new Set(it.queries.map((q) => q.position - prefix))].sort((a, b) => a - b));
       const R = Math.max(1, ...rows.map((r) => r.length));
       const data = new BigInt64Array(batch * R);
@@ -180,10 +205,10 @@ export class OnnxRunner implements ModelRunner {
       });
       feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', data, [batch, R]);
     }
-    const outName = this.rowSelect ? ROW_LOGITS_OUTPUT : 'logits';
+    const outName = f.rowSelect ? ROW_LOGITS_OUTPUT : 'logits';
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await this.session.run(conformIntFeeds(this.session, feeds), [outName], prefix > 0 ? QUIET_RUN : {});
+      out = await f.session.run(conformIntFeeds(f.session, feeds), [outName], prefix > 0 ? QUIET_RUN : {});
     } catch (err) {
       if (prefix === 0) throw err;
       this.prefixReuse = false;
@@ -204,10 +229,10 @@ export class OnnxRunner implements ModelRunner {
   }
 
   /** Length of the prefix all items share unmasked at default positions, if worth reusing (else 0). */
-  private reusablePrefix(items: ForwardItem[]): number {
-    if (this.info.kind !== 'causal-lm' || this.cache.pastInputs.length === 0 || items.length < 2) return 0;
+  private reusablePrefix(f: ForwardSession, items: ForwardItem[]): number {
+    if (this.info.kind !== 'causal-lm' || f.cache.pastInputs.length === 0 || items.length < 2) return 0;
     // A stacked cache ([2, batch, …]) would need tiling along its second axis; such exports are rare and small.
-    if (this.cache.pastInputs.some((p) => p.stacked)) return 0;
+    if (f.cache.pastInputs.some((p) => p.stacked)) return 0;
     const first = items[0].inputIds;
     let limit = Math.min(...items.map((i) => i.inputIds.length)) - 1;
     for (const item of items) for (const q of item.queries) limit = Math.min(limit, q.position);
@@ -221,21 +246,21 @@ export class OnnxRunner implements ModelRunner {
   }
 
   /** Keys and values of a prefix, [1, heads, prefix, headDim] per past input; the last one is kept. */
-  private async prefixKeysValues(prefixIds: number[]): Promise<Map<string, Float32Array | Uint16Array>> {
+  private async prefixKeysValues(f: ForwardSession, prefixIds: number[]): Promise<Map<string, Float32Array | Uint16Array>> {
     const cached = this.prefixCache.get(prefixIds);
     if (cached) return cached;
     const n = prefixIds.length;
     const one = (v: (t: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, t) => BigInt(v(t))), [1, n]);
     const feeds: Record<string, ort.Tensor> = { input_ids: one((t) => prefixIds[t]) };
-    if (this.inputNames.has('attention_mask')) feeds.attention_mask = one(() => 1);
-    if (this.inputNames.has('position_ids')) feeds.position_ids = one((t) => t);
-    for (const p of this.cache.pastInputs) feeds[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
-    if (this.rowSelect) feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.from([BigInt(n - 1)]), [1, 1]);
-    const names = this.cache.pastInputs.map((p) => p.present);
-    const out = await this.session.run(conformIntFeeds(this.session, feeds), names);
+    if (f.inputNames.has('attention_mask')) feeds.attention_mask = one(() => 1);
+    if (f.inputNames.has('position_ids')) feeds.position_ids = one((t) => t);
+    for (const p of f.cache.pastInputs) feeds[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
+    if (f.rowSelect) feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.from([BigInt(n - 1)]), [1, 1]);
+    const names = f.cache.pastInputs.map((p) => p.present);
+    const out = await f.session.run(conformIntFeeds(f.session, feeds), names);
     this.forwardCount += 1;
     // Kept in the session's own element type (fp16 bits stay bits): they are fed straight back.
-    const values = new Map(this.cache.pastInputs.map((p) => [p.name, out[p.present].data as Float32Array | Uint16Array]));
+    const values = new Map(f.cache.pastInputs.map((p) => [p.name, out[p.present].data as Float32Array | Uint16Array]));
     this.prefixCache.set(prefixIds, values);
     return values;
   }
@@ -243,7 +268,24 @@ export class OnnxRunner implements ModelRunner {
   readonly prefixCache = new PrefixKvCache();
 }
 
+/** The forward session and what runs on it need to know about its inputs. */
+interface ForwardSession {
+  session: ort.InferenceSession;
+  cache: DecoderCacheShape;
+  padId: number;
+  /** The session computes logits only at requested rows (see src/onnx/logitRows.ts). */
+  rowSelect: boolean;
+  inputNames: Set<string>;
+}
+
+/** Full logits rows of one sequence at some positions, [positions, vocab] row-major (the gradient backend). */
+export interface RowSource {
+  logitRows(item: { inputIds: number[]; attentionMask?: number[]; positionIds?: number[] }, positions: number[], signal?: AbortSignal): Promise<{ logits: Float32Array; vocab: number }>;
+}
+
 export interface RunnerOptions {
+  /** Open the forward session only when forward passes first need it (loads for gradient methods). */
+  deferSession?: boolean;
   /** The model's skeleton when the caller already read it. */
   skeleton?: ModelSkeleton;
   /** Where the logit-row check's verdict is remembered (omitted: checked on every load). */

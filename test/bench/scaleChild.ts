@@ -31,9 +31,11 @@ async function main(): Promise<void> {
     return;
   }
   const t0 = process.hrtime.bigint();
-  const lm = await loadModel(dir);
+  const needsGradients = METHODS.find((m) => m.name === method)?.needsGradients;
+  // The purpose the CLI and the editor load with.
+  const lm = await loadModel(dir, { purpose: needsGradients ? 'gradients' : 'forward' });
   const forwardLoadMs = ms(t0);
-  if (METHODS.find((m) => m.name === method)?.needsGradients) await ensureGradients(lm);
+  if (needsGradients) await ensureGradients(lm);
   const loadMs = ms(t0);
   const text = promptOf(lm, Number(lengthArg));
   const computes: number[] = [];
