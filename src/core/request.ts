@@ -29,6 +29,8 @@ export interface MethodParams {
   /** Integrated gradients: largest rule tried while the relative completeness gap is above 1 %. */
   maxSteps?: number;
   igBaseline?: 'zero' | 'pad' | 'mean';
+  /** Integrated gradients (and layer IG): the path rule; default 'adaptive' (src/core/methods/pathIntegral.ts). */
+  igRule?: 'adaptive' | 'graded-clenshaw-curtis' | 'gauss-legendre' | 'riemann-midpoint';
   samples?: number;
   noise?: number;
   seed?: number;

@@ -6,8 +6,9 @@ cores), the same attributions Promptscope computes for each case in --cases (a J
   occlusion            leave-one-out by deletion (special tokens stay): log p(target | prompt) − log p(target | prompt without token i),
                        all n deletions in one batch; only the last row of logits goes through the head
   gradient-x-input     Σ_h ∂ log p(target)/∂e_{i,h} · e_{i,h}
-  integrated-gradients (e − e')·Σ_k w_k ∇f(e' + α_k (e − e')) with the case's rule and node count and the mean
-                       embedding as e'; path points batched in chunks of ≤ 2048 tokens
+  integrated-gradients (e − e')·Σ_k w_k ∇f(e' + α_k (e − e')) with the case's rule and node count (the engine's final
+                       rule: same nodes and weights) and the mean embedding as e'; path points batched in chunks
+                       of ≤ 2048 tokens
 Prints one JSON line: {"torch", "threads", "peakRssMb", "results": [{"ms" (median), "scores", "score", "gap"}, ...]}
 (gap: integrated gradients' relative completeness gap of the reference itself).
 """
@@ -77,6 +78,15 @@ def gradient_x_input(m, table, ids, target):
 
 
 def rule_nodes(rule, steps):
+    """The engine's rules (src/core/methods/quadrature.ts); nodes of weight 0 (α = 0 when graded) are left out."""
+    if rule == "graded-clenshaw-curtis":
+        j = np.arange(steps + 1)
+        t = (1 - np.cos(j * np.pi / steps)) / 2
+        k = np.arange(1, steps // 2 + 1)
+        b = np.where(2 * k == steps, 1.0, 2.0)
+        w = (np.where((j == 0) | (j == steps), 1.0, 2.0) / steps) * (1 - (b * np.cos(2 * np.outer(j, k) * np.pi / steps) / (4 * k * k - 1)).sum(1)) / 2
+        keep = t > 0
+        return t[keep] ** 2, (w * 2 * t)[keep]
     if rule == "gauss-legendre":
         t, w = np.polynomial.legendre.leggauss(steps)
         return (t + 1) / 2, w / 2
@@ -92,7 +102,7 @@ def integrated_gradients(m, table, ids, target, rule, steps):
     alphas, weights = rule_nodes(rule, steps)
     per_chunk = max(1, CHUNK_TOKENS // n)
     acc = torch.zeros_like(e, dtype=torch.float64)
-    for c in range(0, steps, per_chunk):
+    for c in range(0, len(alphas), per_chunk):
         a = torch.tensor(alphas[c:c + per_chunk], dtype=torch.float32).view(-1, 1, 1)
         pts = (e0.unsqueeze(0) + a * delta.unsqueeze(0)).clone().requires_grad_(True)
         s = last_logprob(m, table, x.expand(pts.size(0), n), pts, target).sum()

@@ -91,8 +91,8 @@ describe('promptscope CLI', function () {
     assert.equal(r.code, 0, r.stderr);
     const result = parseResult(JSON.parse(r.stdout));
     assert.deepEqual(result.runs.map((x) => x.method), ['integrated-gradients', 'smoothgrad']);
-    assert.deepEqual(result.runs[0].params, { steps: 8, maxSteps: 8, igBaseline: 'pad' });
-    assert.equal(result.runs[0].diagnostics.backwardPasses, 10);
+    assert.deepEqual(result.runs[0].params, { steps: 8, maxSteps: 8, igBaseline: 'pad', rule: 'adaptive' });
+    assert.equal(result.runs[0].diagnostics.backwardPasses, 9, 'f(x), f(baseline) and the 7 interior nodes of 8 intervals');
     assert.equal(result.runs[0].diagnostics.completenessGap!.length, 1);
     assert.equal(result.runs[0].diagnostics.relativeCompletenessGap!.length, 1);
     assert.equal(result.runs[1].diagnostics.seed, 3);

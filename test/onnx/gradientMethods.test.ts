@@ -71,14 +71,19 @@ describe('gradient methods (bundled tiny LM)', function () {
     assert.ok(gaps[3] < 0.05, `gap at 256 steps ${gaps[3]}`);
   });
 
-  it('integrated gradients by default (Gauss–Legendre, mean baseline) add up to within 1 %', async () => {
+  it('integrated gradients by default (adaptive panels, mean baseline) add up to within 1 % and match a 256-node Gauss–Legendre rule', async () => {
     const gl = await integratedGradients(backend, { ...req, baseline: 'mean' });
+    const fine = await integratedGradients(backend, { ...req, steps: 256, maxSteps: 256, rule: 'gauss-legendre', baseline: 'mean' });
+    const scale = Math.max(...fine.scores.map(Math.abs));
+    gl.scores.forEach((v, i) => assert.ok(Math.abs(v - fine.scores[i]) < 0.01 * scale, `token ${i}: ${v} vs ${fine.scores[i]}`));
     const mid = await integratedGradients(backend, { ...req, steps: 32, maxSteps: 32, rule: 'riemann-midpoint', baseline: 'mean' });
     const d = gl.diagnostics;
-    console.log(`      relative gap: Gauss–Legendre ${d.rounds.join('→')} nodes ${d.relativeCompletenessGap.toExponential(2)} (${d.backwardPasses} passes), midpoint 32 ${mid.diagnostics.relativeCompletenessGap.toExponential(2)} (${mid.diagnostics.backwardPasses} passes)`);
+    console.log(`      relative gap: adaptive ${d.rounds.join('→')} nodes ${d.relativeCompletenessGap.toExponential(2)} (${d.backwardPasses} passes), midpoint 32 ${mid.diagnostics.relativeCompletenessGap.toExponential(2)} (${mid.diagnostics.backwardPasses} passes)`);
     assert.ok(d.relativeCompletenessGap <= 0.01, `relative gap ${d.relativeCompletenessGap}`);
-    // Refinement stopped at the first rule that met the target.
-    assert.strictEqual(d.backwardPasses, 2 + d.rounds.reduce((a, b) => a + b, 0));
+    // Refinement stopped once the gap met the target; every node is evaluated once.
+    assert.strictEqual(d.rule, 'adaptive');
+    assert.strictEqual(d.backwardPasses, 2 + d.steps - 1);
+    assert.ok(d.backwardPasses < 50, `${d.backwardPasses} passes (doubled Gauss–Legendre needs 50 here)`);
     // Independent check of the gap itself: the scores' sum against the two endpoint scores.
     const sum = gl.scores.reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(Math.abs(sum - (d.scoreAtInput - d.scoreAtBaseline)) - d.completenessGap) < 1e-9);
@@ -88,12 +93,38 @@ describe('gradient methods (bundled tiny LM)', function () {
   });
 
   it('integrated gradients double the nodes while the gap is above 1 %, within maxSteps', async () => {
-    const r = await integratedGradients(backend, { ...req, steps: 1, maxSteps: 8, baseline: 'zero' });
+    const r = await integratedGradients(backend, { ...req, steps: 1, maxSteps: 8, baseline: 'zero', rule: 'graded-clenshaw-curtis' });
     const d = r.diagnostics;
     assert.deepStrictEqual(d.rounds, d.relativeCompletenessGap <= 0.01 ? d.rounds : [1, 2, 4, 8]);
     assert.ok(d.rounds.length >= 2, `rounds ${d.rounds}`);
-    assert.strictEqual(d.backwardPasses, 2 + d.rounds.reduce((a, b) => a + b, 0));
+    assert.strictEqual(d.backwardPasses, 2 + d.steps - 1);
+    const gl = await integratedGradients(backend, { ...req, steps: 1, maxSteps: 8, baseline: 'zero', rule: 'gauss-legendre' });
+    assert.strictEqual(gl.diagnostics.backwardPasses, 2 + gl.diagnostics.rounds.reduce((a, b) => a + b, 0), 'Gauss–Legendre rules share no nodes');
     assert.strictEqual(d.steps, d.rounds[d.rounds.length - 1]);
+  });
+
+  it('refined integrated gradients equal an independent weighted sum of gradients at the graded Clenshaw–Curtis nodes', async () => {
+    const r = await integratedGradients(backend, { ...req, steps: 2, maxSteps: 16, baseline: 'mean', rule: 'graded-clenshaw-curtis' });
+    const n = r.diagnostics.steps;
+    // Independently: every node of the final rule (n + 1 of them, in one call), weights and nodes from the closed form.
+    const x = backend.embed(ids), mean = backend.meanEmbedding(), h = backend.hiddenSize;
+    const x0 = Float32Array.from(x, (_, k) => mean[k % h]);
+    const t = Array.from({ length: n + 1 }, (_, j) => (1 - Math.cos((j * Math.PI) / n)) / 2);
+    const w = t.map((_, j) => {
+      let s = 1;
+      for (let k = 1; k <= n / 2; k++) s -= ((2 * k === n ? 1 : 2) * Math.cos((2 * k * j * Math.PI) / n)) / (4 * k * k - 1);
+      return ((j === 0 || j === n ? 1 : 2) / n) * s / 2 * 2 * t[j];
+    });
+    const items = t.map((tj) => ({ ...req, inputsEmbeds: Float32Array.from(x0, (v, k) => v + tj * tj * (x[k] - v)) }));
+    const vals = await backend.scoreAndGradient(items);
+    const expect = ids.map((_, i) => {
+      let s = 0;
+      vals.forEach((v, j) => { for (let k = i * h; k < (i + 1) * h; k++) s += w[j] * (x[k] - x0[k]) * v.grad[k]; });
+      return s;
+    });
+    const scale = Math.max(...expect.map(Math.abs));
+    r.scores.forEach((s, i) => assert.ok(Math.abs(s - expect[i]) < 1e-4 * scale, `token ${i}: ${s} vs ${expect[i]}`));
+    assert.ok(Math.abs(r.diagnostics.scoreAtBaseline - vals[0].score) < 1e-5 && Math.abs(r.diagnostics.scoreAtInput - vals[n].score) < 1e-5);
   });
 
   it('integrated gradients supports mean and pad baselines and rejects a missing pad id', async () => {
@@ -119,6 +150,7 @@ describe('gradient methods (bundled tiny LM)', function () {
       integratedGradients(backend, { ...req, steps: 16, maxSteps: 16 }, { maxTokensPerBatch: 10, signal: ac.signal, onProgress: (d, t) => { progress.push([d, t]); if (d >= 4) ac.abort(); } }),
       CancelledError,
     );
-    assert.ok(progress.length >= 2 && progress[0][1] === 18);
+    // 2 endpoints + at most maxSteps − 1 = 15 path points.
+    assert.ok(progress.length >= 2 && progress[0][1] === 17, `total ${progress[0]?.[1]}`);
   });
 });

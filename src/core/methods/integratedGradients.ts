@@ -1,18 +1,19 @@
 /**
  * Integrated gradients (Sundararajan et al. 2017) in embedding space:
  *   attr_i = Σ_h (x − x')_{i,h} · ∫₀¹ ∂f/∂x_{i,h}(x' + α (x − x')) dα
- * with the path integral done by Gauss–Legendre quadrature (default; exact for polynomials of degree 2m − 1,
- * exponentially convergent on smooth paths) or the Riemann midpoint rule. f(x) and f(x') are evaluated too (two
- * extra items in the same batches) to report the completeness gap |Σ_i attr_i − (f(x) − f(x'))|. When the gap
- * relative to |f(x) − f(x')| is above the target (1 %), the rule is redone with twice the nodes, up to maxSteps:
- * deep models whose path is rough get more passes, smooth ones stop early.
+ * with the path integral done by graded Clenshaw–Curtis quadrature (default: nested, with nodes clustered near the
+ * baseline, see quadrature.ts), Gauss–Legendre or the Riemann midpoint rule. f(x) and f(x') are evaluated too (two
+ * extra items in the first batches, whose gradients are the path's endpoints) to report the completeness gap
+ * |Σ_i attr_i − (f(x) − f(x'))|. While the gap relative to |f(x) − f(x')| is above the target (1 %), the rule is
+ * doubled, up to maxSteps (pathRefinement.ts): deep models whose path is rough get more passes, smooth ones stop early.
  */
-import type { GradientBackend } from '../modelRunner';
+import type { GradientBackend, GradientItem } from '../modelRunner';
 import {
   checkRequest, gradientItem, gradientsInBatches, type GradientMethodOptions, type GradientMethodRequest,
   type GradientMethodResult,
 } from './gradientSaliency';
-import { quadrature, type QuadratureRule } from './quadrature';
+import { integratePath, plannedPathPoints, type PathRule } from './pathIntegral';
+import { contributions, type PathEndpoints } from './pathRefinement';
 
 export type IntegratedGradientsBaseline = 'zero' | 'pad' | 'mean';
 
@@ -20,13 +21,14 @@ export type IntegratedGradientsBaseline = 'zero' | 'pad' | 'mean';
 export const IG_DEFAULT_STEPS = 16;
 export const IG_DEFAULT_MAX_STEPS = 64;
 export const IG_GAP_TARGET = 0.01;
+export const IG_DEFAULT_RULE: PathRule = 'adaptive';
 
 export interface IntegratedGradientsParams {
   /** Nodes of the first rule (default 16). */
   steps?: number;
   /** Largest rule tried when the relative gap stays above 1 % (default 64; ≤ steps: no refinement). */
   maxSteps?: number;
-  rule?: QuadratureRule;
+  rule?: PathRule;
   /** Baseline embeddings x' (default 'zero'). 'pad' needs padTokenId. */
   baseline?: IntegratedGradientsBaseline;
   padTokenId?: number;
@@ -36,7 +38,7 @@ export interface IntegratedGradientsDiagnostics {
   /** Nodes of the rule the scores come from. */
   steps: number;
   baseline: IntegratedGradientsBaseline;
-  rule: QuadratureRule;
+  rule: PathRule;
   /** Node counts tried, in order (one entry when the first rule met the target). */
   rounds: number[];
   scoreAtInput: number;
@@ -74,62 +76,47 @@ export async function integratedGradients(
   const steps = Math.floor(req.steps ?? IG_DEFAULT_STEPS);
   if (!(steps >= 1 && steps <= 4096)) throw new Error(`Integrated gradients steps must be between 1 and 4096 (got ${req.steps}).`);
   const maxSteps = Math.min(4096, Math.max(steps, Math.floor(req.maxSteps ?? IG_DEFAULT_MAX_STEPS)));
-  const rule = req.rule ?? 'gauss-legendre';
+  const rule = req.rule ?? IG_DEFAULT_RULE;
   const baseline = req.baseline ?? 'zero';
   const x = backend.embed(req.inputIds);
   const x0 = baselineEmbeddings(backend, req.inputIds, baseline, req.padTokenId);
-  const h = backend.hiddenSize;
   const n = req.inputIds.length;
   const delta = Float32Array.from(x, (v, k) => v - x0[k]);
-  // Passes planned if every round runs, for progress (refinement stops early when the gap is small).
-  const plan: number[] = [];
-  for (let m = steps; m <= maxSteps; m *= 2) plan.push(m);
-  const total = 2 + plan.reduce((a, b) => a + b, 0);
-  let done = 0;
-  let fx = 0, fb = 0, calls = 0, passes = 0;
-  let scores: number[] = [];
-  let gap = 0, rel = 0;
-  const rounds: number[] = [];
-  for (const [r, m] of plan.entries()) {
-    const q = quadrature(rule, m);
-    const items = r === 0 ? [gradientItem(req, x), gradientItem(req, x0)] : [];
-    for (const a of q.nodes) {
-      const xk = new Float32Array(x0.length);
-      for (let j = 0; j < xk.length; j++) xk[j] = x0[j] + a * delta[j];
-      items.push(gradientItem(req, xk));
-    }
-    const start = done;
+  // Passes if refinement runs to its limit, for progress (it stops early when the gap is small).
+  const total = 2 + plannedPathPoints(rule, steps, maxSteps);
+  let calls = 0;
+  const run = async (items: GradientItem[], start: number) => {
     const out = await gradientsInBatches(backend, items, { ...opts, onProgress: (d) => opts.onProgress?.(start + d, total) });
-    done += items.length;
     calls += out.calls;
-    passes += items.length;
-    const path = r === 0 ? out.values.slice(2) : out.values;
-    if (r === 0) { fx = out.values[0].score; fb = out.values[1].score; }
-    // Weighted sum of the path gradients in float64 so many nodes do not lose precision.
-    const avg = new Float64Array(x.length);
-    path.forEach((v, k) => {
-      const w = q.weights[k], g = v.grad;
-      for (let j = 0; j < avg.length; j++) avg[j] += w * g[j];
-    });
-    scores = new Array<number>(n).fill(0);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = i * h; j < (i + 1) * h; j++) s += delta[j] * avg[j];
-      scores[i] = s;
-    }
-    const sum = scores.reduce((a, b) => a + b, 0);
-    gap = Math.abs(sum - (fx - fb));
-    rel = gap === 0 ? 0 : gap / Math.max(Math.abs(fx - fb), 1e-12);
-    rounds.push(m);
-    if (rel <= IG_GAP_TARGET) break;
-  }
+    return out.values;
+  };
+  // f(x) and f(x') with their gradients (the path's endpoints) ride in the first rule's batches.
+  let ends: PathEndpoints | undefined;
+  let fx = 0, fb = 0;
+  const r = await integratePath(rule, steps, maxSteps, {
+    target: IG_GAP_TARGET,
+    evaluate: async (alphas, done) => {
+      const items = alphas.map((a) => {
+        const xk = new Float32Array(x0.length);
+        for (let j = 0; j < xk.length; j++) xk[j] = x0[j] + a * delta[j];
+        return gradientItem(req, xk);
+      });
+      if (ends) return (await run(items, 2 + done)).map((v) => contributions(delta, v.grad, n));
+      const [atX, atB, ...path] = await run([gradientItem(req, x), gradientItem(req, x0), ...items], 0);
+      fx = atX.score;
+      fb = atB.score;
+      ends = { span: fx - fb, atBaseline: contributions(delta, atB.grad, n), atInput: contributions(delta, atX.grad, n) };
+      return path.map((v) => contributions(delta, v.grad, n));
+    },
+    endpoints: () => ends!,
+  });
   opts.onProgress?.(total, total);
   return {
-    scores,
+    scores: r.scores,
     score: fx,
     diagnostics: {
-      steps: rounds[rounds.length - 1], baseline, rule, rounds, scoreAtInput: fx, scoreAtBaseline: fb, completenessGap: gap,
-      relativeCompletenessGap: rel, backwardPasses: passes, calls,
+      steps: r.steps, baseline, rule, rounds: r.rounds, scoreAtInput: fx, scoreAtBaseline: fb, completenessGap: r.gap,
+      relativeCompletenessGap: r.relativeGap, backwardPasses: 2 + r.points, calls,
     },
   };
 }

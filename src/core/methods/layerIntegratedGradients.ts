@@ -4,15 +4,17 @@
  * with a' the stream the baseline input (zero, mean or pad embeddings, as for integrated gradients) produces at the
  * same depth. The path runs inside the model: the prompt is fed as it is and the stream at depth s is moved to
  * a' + α(a − a') (the layer delta), so f(baseline) is the score with a' at that depth and the attributions add up to
- * f(x) − f(a'). Gauss–Legendre nodes, doubled while the completeness gap is above 1 % (as integrated gradients).
+ * f(x) − f(a'). The rule and its refinement are integrated gradients' (graded Clenshaw–Curtis, doubled while the
+ * completeness gap is above 1 %; pathRefinement.ts).
  */
 import { streamName, type LayerGradientBackend, type LayerGradientItem } from '../layerGradients';
 import type { GradientMethodRequest } from './gradientSaliency';
 import { gradientMethod } from './gradientMethods';
-import { baselineEmbeddings, IG_DEFAULT_MAX_STEPS, IG_DEFAULT_STEPS, IG_GAP_TARGET, type IntegratedGradientsBaseline } from './integratedGradients';
+import { baselineEmbeddings, IG_DEFAULT_MAX_STEPS, IG_DEFAULT_RULE, IG_DEFAULT_STEPS, IG_GAP_TARGET, type IntegratedGradientsBaseline } from './integratedGradients';
 import { layerBackend, layerGradientsInBatches, layerParams, requestedStream } from './layerGradientSupport';
 import type { MethodContext } from './method';
-import { quadrature } from './quadrature';
+import { integratePath, plannedPathPoints } from './pathIntegral';
+import { contributions } from './pathRefinement';
 
 export interface LayerIgOutcome { scores: number[]; fx: number; fb: number; gap: number; relativeGap: number; steps: number }
 
@@ -30,9 +32,8 @@ export async function layerIntegratedGradientsAt(
     inputsEmbeds, inputIds: req.inputIds, attentionMask: req.attentionMask, positionIds: req.positionIds, target: req.target,
     ...(delta ? { delta: { stream, values: delta } } : {}),
   });
-  const plan: number[] = [];
-  for (let m = steps; m <= maxSteps; m *= 2) plan.push(m);
-  const total = 3 + plan.reduce((a, c) => a + c, 0);
+  const rule = ctx.params.igRule ?? IG_DEFAULT_RULE;
+  const total = 3 + plannedPathPoints(rule, steps, maxSteps);
   const opts = { signal: ctx.signal, onProgress: progress, maxTokensPerBatch: ctx.maxTokensPerBatch };
   // The stream a at the input and a' at the baseline, then f(a') with the prompt fed and a' put at the depth.
   const [atX, atB] = await layerGradientsInBatches(b, [item(x), item(x0)], [stream], opts, { start: 0, total });
@@ -40,36 +41,31 @@ export async function layerIntegratedGradientsAt(
   const delta = Float32Array.from(a, (v, k) => v - a0[k]);
   const [base] = await layerGradientsInBatches(b, [item(x, Float32Array.from(delta, (d) => -d))], [stream], opts, { start: 2, total });
   const fx = atX.score, fb = base.score;
-  const n = req.inputIds.length, h = a.length / n;
-  let done = 3, scores: number[] = [], gap = 0, rel = 0, used = steps;
-  for (const m of plan) {
-    const q = quadrature('gauss-legendre', m);
+  const n = req.inputIds.length;
+  const r = await integratePath(rule, steps, maxSteps, {
+    target: IG_GAP_TARGET,
     // Stream a' + α(a − a') = a + (α − 1)(a − a').
-    const items = q.nodes.map((al) => item(x, Float32Array.from(delta, (d) => (al - 1) * d)));
-    const vals = await layerGradientsInBatches(b, items, [stream], opts, { start: done, total });
-    done += items.length;
-    const avg = new Float64Array(a.length);
-    vals.forEach((v, k) => { const w = q.weights[k], gr = v.grads[0]; for (let j = 0; j < avg.length; j++) avg[j] += w * gr[j]; });
-    scores = Array.from({ length: n }, (_, i) => { let s = 0; for (let j = i * h; j < (i + 1) * h; j++) s += delta[j] * avg[j]; return s; });
-    gap = Math.abs(scores.reduce((s, v) => s + v, 0) - (fx - fb));
-    rel = gap === 0 ? 0 : gap / Math.max(Math.abs(fx - fb), 1e-12);
-    used = m;
-    if (rel <= IG_GAP_TARGET) break;
-  }
+    evaluate: async (alphas, done) => {
+      const items = alphas.map((al) => item(x, Float32Array.from(delta, (d) => (al - 1) * d)));
+      const vals = await layerGradientsInBatches(b, items, [stream], opts, { start: 3 + done, total });
+      return vals.map((v) => contributions(delta, v.grads[0], n));
+    },
+    endpoints: () => ({ span: fx - fb, atBaseline: contributions(delta, base.grads[0], n), atInput: contributions(delta, atX.grads[0], n) }),
+  });
   progress(total, total);
-  return { scores, fx, fb, gap, relativeGap: rel, steps: used };
+  return { scores: r.scores, fx, fb, gap: r.gap, relativeGap: r.relativeGap, steps: r.steps };
 }
 
 export const layerIntegratedGradients = gradientMethod(
   'layer-integrated-gradients',
   'Layer integrated gradients',
-  'Integrated gradients at the residual stream of one block (--layer), from the stream the baseline input gives there: attributions add up to f(input) − f(baseline at that layer), and the gap is reported. 16 backward passes (doubled up to 64 while the gap is above 1 %) plus 3; --sweep-layers repeats it at every depth.',
+  'Integrated gradients at the residual stream of one block (--layer), from the stream the baseline input gives there: attributions add up to f(input) − f(baseline at that layer), and the gap is reported. 15 backward passes (adaptive, refined up to 63 while the gap is above 1 %) plus 3; --sweep-layers repeats it at every depth.',
   true,
   (ctx) => {
     const b = layerBackend(ctx);
     return `integrated gradients of the target log-probability at ${streamName(requestedStream(ctx.params, b.layers))}, from the stream a ${ctx.params.igBaseline ?? 'mean'}-embedding baseline gives there (sums to f(x) − f(baseline at that layer))`;
   },
-  (ctx) => ({ ...layerParams(ctx.params, layerBackend(ctx).layers), steps: ctx.params.steps ?? IG_DEFAULT_STEPS, maxSteps: ctx.params.maxSteps ?? IG_DEFAULT_MAX_STEPS, igBaseline: ctx.params.igBaseline ?? 'mean', ...(ctx.params.sweepLayers ? { sweepLayers: true } : {}) }),
+  (ctx) => ({ ...layerParams(ctx.params, layerBackend(ctx).layers), steps: ctx.params.steps ?? IG_DEFAULT_STEPS, maxSteps: ctx.params.maxSteps ?? IG_DEFAULT_MAX_STEPS, igBaseline: ctx.params.igBaseline ?? 'mean', rule: ctx.params.igRule ?? IG_DEFAULT_RULE, ...(ctx.params.sweepLayers ? { sweepLayers: true } : {}) }),
   async (ctx, req, progress) => {
     const b = layerBackend(ctx);
     const at = requestedStream(ctx.params, b.layers);
