@@ -52,7 +52,7 @@ function dirBytes(dir: string): number {
   return fs.readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
 }
 
-interface TorchOut { ms: number; scores: number[]; gap?: number | null }
+interface TorchOut { ms: number; scores: number[]; gap?: number | null; steps?: number }
 
 function torchReference(modelDir: string, cases: object[]): TorchOut[] | string {
   if (spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status !== 0) return 'PyTorch columns skipped: /usr/bin/python3 with torch not found (apt-get install python3-torch python3-numpy libopenblas0-pthread).';
@@ -104,12 +104,12 @@ export async function runScaleBench(): Promise<void> {
           console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s, whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB`);
         }
       }
-      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: out.diagnostics?.quadratureSteps?.[0] ?? out.params?.steps }));
+      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: out.diagnostics?.quadratureSteps?.[0] ?? out.params?.steps, firstSteps: out.params?.steps, maxSteps: out.params?.maxSteps }));
       const torch = torchReference(dir, cases);
       if (typeof torch === 'string') notes.push(torch);
       else {
         torch.forEach((t, i) => console.log(`  ${name} ${outs[i].method} ${outs[i].length}: torch ${s1(t.ms)} s${typeof t.gap === 'number' ? `, torch IG gap ${(100 * t.gap).toPrecision(2)} % at ${cases[i].steps} nodes` : ''}`));
-        torch.forEach((t, i) => { if (typeof t.gap === 'number') notes.push(`${name} integrated gradients ${outs[i].length} tokens: ${cases[i].steps} ${cases[i].rule} nodes; relative completeness gap ${(100 * (outs[i].out.diagnostics?.relativeCompletenessGap?.[0] ?? NaN)).toPrecision(2)} % (Promptscope), ${(100 * t.gap).toPrecision(2)} % (PyTorch, same nodes and baseline).`); });
+        torch.forEach((t, i) => { if (typeof t.gap === 'number') notes.push(`${name} integrated gradients ${outs[i].length} tokens: ${cases[i].steps} ${cases[i].rule} ${cases[i].rule === 'adaptive' ? `intervals (PyTorch's own refinement: ${t.steps})` : 'nodes'}, ${(outs[i].out.diagnostics?.backwardPasses ?? NaN)} passes; relative completeness gap ${(100 * (outs[i].out.diagnostics?.relativeCompletenessGap?.[0] ?? NaN)).toPrecision(2)} % (Promptscope), ${(100 * t.gap).toPrecision(2)} % (PyTorch, same nodes and baseline).`); });
       }
       outs.forEach(({ method, length, out }, i) => {
         const t = typeof torch === 'string' ? undefined : torch[i];

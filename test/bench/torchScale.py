@@ -8,7 +8,8 @@ cores), the same attributions Promptscope computes for each case in --cases (a J
   gradient-x-input     Σ_h ∂ log p(target)/∂e_{i,h} · e_{i,h}
   integrated-gradients (e − e')·Σ_k w_k ∇f(e' + α_k (e − e')) with the case's rule and node count (the engine's final
                        rule: same nodes and weights) and the mean embedding as e'; path points batched in chunks
-                       of ≤ 2048 tokens
+                       of ≤ 2048 tokens. For the adaptive rule, the node set is first found by the same refinement,
+                       reimplemented here (untimed; its interval count is returned as "steps" to compare)
 Prints one JSON line: {"torch", "threads", "peakRssMb", "results": [{"ms" (median), "scores", "score", "gap"}, ...]}
 (gap: integrated gradients' relative completeness gap of the reference itself).
 """
@@ -28,6 +29,7 @@ from gpt2 import GPT2LMHeadModel  # noqa: E402
 from llama import LlamaForCausalLM  # noqa: E402
 
 CHUNK_TOKENS = 2048
+ADAPTIVE = {}
 
 
 def load(model_dir):
@@ -93,13 +95,77 @@ def rule_nodes(rule, steps):
     return (np.arange(steps) + 0.5) / steps, np.full(steps, 1.0 / steps)
 
 
-def integrated_gradients(m, table, ids, target, rule, steps):
+def path_contributions(m, table, x, e0, delta, target, alphas):
+    """Per-token δ·∇f at each α (float64), batched in chunks of ≤ CHUNK_TOKENS tokens."""
+    n = x.size(1)
+    per_chunk = max(1, CHUNK_TOKENS // n)
+    out = []
+    for c in range(0, len(alphas), per_chunk):
+        a = torch.tensor(alphas[c:c + per_chunk], dtype=torch.float32).view(-1, 1, 1)
+        pts = (e0.unsqueeze(0) + a * delta.unsqueeze(0)).clone().requires_grad_(True)
+        s = last_logprob(m, table, x.expand(pts.size(0), n), pts, target).sum()
+        (g,) = torch.autograd.grad(s, pts)
+        out += list((g.double() * delta.double().unsqueeze(0)).sum(-1).numpy())
+    return out
+
+
+def adaptive_nodes(m, table, x, e0, delta, target, span, steps, max_steps):
+    """The engine's adaptive rule (src/core/methods/adaptivePath.ts), written again: Simpson panels in t with α = t²,
+    the panels with the largest |Simpson − composite Simpson| halved while the relative gap is above 1 %; each panel
+    contributes Boole's rule. Returns the final rule's nodes α and weights (the timed run uses only those)."""
+    first = max(4, -(-steps // 4) * 4)
+    budget = max(first, (max_steps // 4) * 4) - 1
+    h = {}
+    with torch.no_grad():
+        ends = last_logprob(m, table, x.expand(2, x.size(1)), torch.stack([e0 + delta, e0]), target)
+    top = path_contributions(m, table, x, e0, delta, target, [1.0])[0]
+    h[0.0], h[1.0] = np.zeros_like(top), 2 * top
+    panels = [(4 * k / first, 4 * (k + 1) / first) for k in range(first // 4)]
+    pts = lambda p: [p[0] + (p[1] - p[0]) * k / 4 for k in range(5)]  # noqa: E731
+
+    def fetch():
+        new = sorted({t for p in panels for t in pts(p) if t not in h})
+        for t, c in zip(new, path_contributions(m, table, x, e0, delta, target, [t * t for t in new])):
+            h[t] = 2 * t * c
+        return len(new)
+
+    used = fetch()
+    while True:
+        total, est = 0.0, []
+        for p in panels:
+            f = [h[t] for t in pts(p)]
+            w = p[1] - p[0]
+            s1 = w / 6 * (f[0] + 4 * f[2] + f[4])
+            s2 = w / 12 * (f[0] + 4 * f[1] + 2 * f[2] + 4 * f[3] + f[4])
+            total += float((s2 + (s2 - s1) / 15).sum())
+            est.append(float(np.abs(s2 - s1).sum() / 15))
+        room = (budget - used) // 4
+        if abs(total - span) <= 0.01 * abs(span) or room < 1:
+            break
+        mean = sum(est) / len(est)
+        order = sorted(range(len(panels)), key=lambda k: -est[k])
+        split = set([k for j, k in enumerate(order) if j == 0 or est[k] >= mean][:room])
+        panels = [q for k, p in enumerate(panels) for q in ([(p[0], (p[0] + p[1]) / 2), ((p[0] + p[1]) / 2, p[1])] if k in split else [p])]
+        used += fetch()
+    weights = {}
+    for p in panels:
+        w = p[1] - p[0]
+        for t, b in zip(pts(p), [7, 32, 12, 32, 7]):
+            weights[t] = weights.get(t, 0.0) + w * b / 90 * 2 * t
+    nodes = sorted(t for t in weights if weights[t] != 0)
+    return np.array([t * t for t in nodes]), np.array([weights[t] for t in nodes]), 4 * len(panels)
+
+
+def integrated_gradients(m, table, ids, target, rule, steps, max_steps=None):
     n = len(ids)
     x = torch.tensor([ids])
     e = table[x][0]
     e0 = table.mean(0).expand(n, -1)
     delta = e - e0
-    alphas, weights = rule_nodes(rule, steps)
+    if rule == "adaptive":
+        alphas, weights = ADAPTIVE[(tuple(ids), target, steps, max_steps)]
+    else:
+        alphas, weights = rule_nodes(rule, steps)
     per_chunk = max(1, CHUNK_TOKENS // n)
     acc = torch.zeros_like(e, dtype=torch.float64)
     for c in range(0, len(alphas), per_chunk):
@@ -139,7 +205,18 @@ def main():
         elif method == "gradient-x-input":
             run = lambda: gradient_x_input(m, table, ids, target)  # noqa: E731
         elif method == "integrated-gradients":
-            run = lambda: integrated_gradients(m, table, ids, target, case["rule"], case["steps"])  # noqa: E731
+            if case["rule"] == "adaptive":
+                # The node set is the integrand's choice: found once, untimed, as the engine's refinement finds it;
+                # the timed run is then the final rule alone, as for the fixed rules.
+                x = torch.tensor([ids])
+                e0 = table.mean(0).expand(len(ids), -1)
+                delta = table[x][0] - e0
+                with torch.no_grad():
+                    ends = last_logprob(m, table, x.expand(2, len(ids)), torch.stack([table[x][0], e0]), target)
+                a, w, intervals = adaptive_nodes(m, table, x, e0, delta, target, float(ends[0] - ends[1]), case["firstSteps"], case["maxSteps"])
+                ADAPTIVE[(tuple(ids), target, case["steps"], case["maxSteps"])] = (a, w)
+                case["torchSteps"] = intervals
+            run = lambda: integrated_gradients(m, table, ids, target, case["rule"], case["steps"], case.get("maxSteps"))  # noqa: E731
         else:
             raise SystemExit(f"no PyTorch reference for {method}")
         times = []
@@ -147,7 +224,7 @@ def main():
             t = time.perf_counter()
             scores, score, gap = run()
             times.append((time.perf_counter() - t) * 1000)
-        results.append({"ms": sorted(times)[len(times) // 2], "scores": scores, "score": score, "gap": gap})
+        results.append({"ms": sorted(times)[len(times) // 2], "scores": scores, "score": score, "gap": gap, **({"steps": case["torchSteps"]} if "torchSteps" in case else {})})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"torch": torch.__version__, "threads": args.threads, "peakRssMb": peak, "results": results}))
 
