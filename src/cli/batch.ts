@@ -91,6 +91,7 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
   };
 
   const live = new Set<BatchWorker>();
+  const started: BatchWorker[] = [];
   const onAbort = (): void => { for (const w of live) w.cancel(); };
   signal.addEventListener('abort', onAbort);
   // Each worker gets its share of the cores for onnxruntime's threads (PROMPTSCOPE_THREADS overrides it).
@@ -104,6 +105,7 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
       if (warmingUp && message !== lastMessage) progress.message((lastMessage = message));
     } : undefined);
     live.add(w);
+    started.push(w);
     return w;
   };
   const lane = async (first: BatchWorker, loaded?: Promise<void>): Promise<void> => {
@@ -156,6 +158,8 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
     signal.removeEventListener('abort', onAbort);
     for (const w of live) w.kill();
     writer?.close();
+    // Workers end on disconnect; waiting for them (a few seconds at most) lets their CPU time count as the batch's.
+    await Promise.race([Promise.all(started.map((w) => w.ended)), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
   if (fatal) throw fatal;
 

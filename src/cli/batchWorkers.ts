@@ -24,6 +24,8 @@ export class BatchWorker {
   private pending?: { id: number; resolve: (r: WorkerReply) => void };
   private nextId = 1;
   private exited = false;
+  /** Resolves when the process has ended (and been reaped, so that its CPU time counts as the batch's). */
+  readonly ended: Promise<void>;
 
   /**
    * `threads`: onnxruntime intra-op threads of this worker (PROMPTSCOPE_THREADS, when set, overrides it).
@@ -44,6 +46,7 @@ export class BatchWorker {
         }
       });
     });
+    this.ended = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.once('exit', (code, signal) => {
       this.exited = true;
       const p = this.pending;

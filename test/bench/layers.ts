@@ -46,11 +46,15 @@ async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
   return median(t);
 }
 
-/** Medians of several functions timed in turn, round after round, so that load from elsewhere hits them alike. */
+/**
+ * Medians of several functions timed in turn, round after round, so that load from elsewhere hits them alike. At
+ * least `n` rounds, and more (up to 400) until every function has run for half a second in all: medians of 9
+ * sub-millisecond passes on a loaded machine varied by a factor of 5 between runs.
+ */
 async function interleaved(n: number, fs: (() => Promise<unknown>)[]): Promise<number[]> {
   for (const f of fs) await f(); // warm-up (and the lazy graph builds)
   const t = fs.map(() => [] as number[]);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < 400 && (i < n || t.some((x) => x.reduce((a, b) => a + b, 0) < 500)); i++) {
     for (const [k, f] of fs.entries()) {
       const s = process.hrtime.bigint();
       await f();
@@ -103,7 +107,7 @@ export async function runLayerBench(): Promise<void> {
   } finally {
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
-  printTable('Layer methods: cost over one forward pass (medians; layer grad × act fetches every depth)',
+  printTable(`Layer methods: cost over one forward pass (medians; layer grad × act fetches every depth; load average ${os.loadavg()[0].toFixed(1)} at the end)`,
     ['model', 'tokens', 'fwd ms', 'embeds grad ms', 'grad/fwd', 'layer grad×act ms', 'layer/fwd (≤3)', 'layer IG16 ms', 'IG/fwd'], rows);
   console.log(`Threads: ${THREADS || 'onnxruntime default'} (PROMPTSCOPE_THREADS). Layer IG16 = 19 items: f(x), the baseline stream, f(baseline stream) and 16 path points.`);
 }
