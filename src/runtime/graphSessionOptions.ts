@@ -12,6 +12,6 @@ import { gradientSessionOptions } from './gradientBackend';
 /** Node count from which a differentiated graph is run on the parallel executor without prepacking. */
 export const LARGE_GRAPH_NODES = 2000;
 
-export function sizedGradientSessionOptions(base: ort.InferenceSession.SessionOptions, nodes: number): ort.InferenceSession.SessionOptions {
-  return nodes >= LARGE_GRAPH_NODES ? gradientSessionOptions(base) : { ...base, executionMode: 'sequential' };
+export function sizedGradientSessionOptions(base: ort.InferenceSession.SessionOptions, nodes: number, largeFrom = LARGE_GRAPH_NODES): ort.InferenceSession.SessionOptions {
+  return nodes >= largeFrom ? gradientSessionOptions(base) : { ...base, executionMode: 'sequential' };
 }

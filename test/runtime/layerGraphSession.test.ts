@@ -1,0 +1,32 @@
+/**
+ * The layer graph's session by size: small graphs run on the sequential executor with prepacked weights, large ones
+ * (from 2000 nodes, e.g. 135M-parameter decoders) on the parallel executor without prepacking. The large graphs'
+ * options are checked on the bundled LM's graph (forced with largeGraphNodes: 0) against the small graphs' session,
+ * which the layer methods' tests check against central differences.
+ */
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { createGradientBackend } from '../../src/runtime/gradientBackend';
+import { createLayerGradientBackend } from '../../src/runtime/layerGradientBackend';
+
+const LM = path.resolve(__dirname, '../../models/promptscope-tiny-lm/onnx/model.onnx');
+
+describe('layer graph session options by graph size', function () {
+  this.timeout(60000);
+
+  it('gives the same score and layer gradients on the large graphs’ executor as on the small graphs’', async () => {
+    const g = await createGradientBackend(path.dirname(LM), LM, { kind: 'causal-lm' });
+    const ids = [5, 17, 42, 9, 88, 23, 61, 7];
+    const item = { inputsEmbeds: g.embed(ids), inputIds: ids, target: { tokenIds: [31], positions: [ids.length - 1], weights: [1] } };
+    const streams = [0, 2, 4];
+    const [small] = await createLayerGradientBackend(LM, { kind: 'causal-lm', layers: 4 }).scoreAndLayerGradients([item], streams);
+    const [large] = await createLayerGradientBackend(LM, { kind: 'causal-lm', layers: 4, largeGraphNodes: 0 }).scoreAndLayerGradients([item], streams);
+    assert.ok(Math.abs(small.score - large.score) <= 1e-4 * Math.max(1, Math.abs(small.score)), `score ${small.score} vs ${large.score}`);
+    for (const [k, s] of streams.entries()) {
+      const scale = Math.max(...small.grads[k].map(Math.abs));
+      assert.ok(scale > 0, `stream ${s} has a gradient`);
+      small.grads[k].forEach((x, i) => assert.ok(Math.abs(x - large.grads[k][i]) <= 1e-3 * scale, `stream ${s} value ${i}: ${x} vs ${large.grads[k][i]}`));
+      small.activations[k].forEach((x, i) => assert.ok(Math.abs(x - large.activations[k][i]) <= 1e-4 * (1 + Math.abs(x)), `stream ${s} activation ${i}: ${x} vs ${large.activations[k][i]}`));
+    }
+  });
+});
