@@ -14,7 +14,7 @@ import { readModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
 import { createSession } from './executionProviders';
 import { sessionOptions } from './sessionOptions';
-import { sizedGradientSessionOptions } from './graphSessionOptions';
+import { modelFileBytes, sizedGradientSessionOptions } from './graphSessionOptions';
 
 type ClassScore = 'logit' | 'log-prob';
 
@@ -30,8 +30,8 @@ export interface LayerGradientBackendOptions {
   intraOpNumThreads?: number;
   /** Folder for cached layer graphs (a few megabytes each, no weights); omitted = built in memory every time. */
   cacheDir?: string;
-  /** Node count from which the graph gets a large graph's session (graphSessionOptions.ts; default LARGE_GRAPH_NODES). */
-  largeGraphNodes?: number;
+  /** Size from which the graph gets a large graph's session (graphSessionOptions.ts; default LARGE_GRAPH). */
+  largeGraph?: { nodes: number; weightBytes: number };
 }
 
 export class OnnxLayerGradientBackend implements LayerGradientBackend {
@@ -56,7 +56,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
         const model = this.cachedOrBuilt(cs);
         const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
         if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
-        return { session: await createSession(model.bytes, sizedGradientSessionOptions(options, model.nodes, this.opts.largeGraphNodes)), model };
+        return { session: await createSession(model.bytes, sizedGradientSessionOptions(options, { nodes: model.nodes, weightBytes: modelFileBytes(this.onnxPath) }, this.opts.largeGraph)), model };
       })();
       s.catch(() => this.sessions.delete(cs));
       this.sessions.set(cs, s);

@@ -1,7 +1,7 @@
 /**
  * The layer graph's session by size: small graphs run on the sequential executor with prepacked weights, large ones
- * (from 2000 nodes, e.g. 135M-parameter decoders) on the parallel executor without prepacking. The large graphs'
- * options are checked on the bundled LM's graph (forced with largeGraphNodes: 0) against the small graphs' session,
+ * (from 2000 nodes or 64 MiB of weights, e.g. 135M-parameter decoders) on the parallel executor without prepacking. The large graphs'
+ * options are checked on the bundled LM's graph (forced with a size limit of 0) against the small graphs' session,
  * which the layer methods' tests check against central differences.
  */
 import * as assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ describe('layer graph session options by graph size', function () {
     const item = { inputsEmbeds: g.embed(ids), inputIds: ids, target: { tokenIds: [31], positions: [ids.length - 1], weights: [1] } };
     const streams = [0, 2, 4];
     const [small] = await createLayerGradientBackend(LM, { kind: 'causal-lm', layers: 4 }).scoreAndLayerGradients([item], streams);
-    const [large] = await createLayerGradientBackend(LM, { kind: 'causal-lm', layers: 4, largeGraphNodes: 0 }).scoreAndLayerGradients([item], streams);
+    const [large] = await createLayerGradientBackend(LM, { kind: 'causal-lm', layers: 4, largeGraph: { nodes: 0, weightBytes: 0 } }).scoreAndLayerGradients([item], streams);
     assert.ok(Math.abs(small.score - large.score) <= 1e-4 * Math.max(1, Math.abs(small.score)), `score ${small.score} vs ${large.score}`);
     for (const [k, s] of streams.entries()) {
       const scale = Math.max(...small.grads[k].map(Math.abs));
