@@ -1,7 +1,7 @@
 /**
  * The long-context bundled model on a held-out prompt of about 1,500 tokens whose answer depends on a word
  * stated ~1,000 tokens earlier: coarse-to-fine occlusion against plain leave-one-out in one run — passes,
- * time, whether the top-scored token lies in the known cause span (and the cause's best rank), and how many of
+ * time to the first streamed tints and to the full result, whether the top-scored token lies in the known cause span (and the cause's best rank), and how many of
  * leave-one-out's 10 largest |scores| coarse-to-fine also puts in its top 10.
  */
 import { explain } from '../../src/core/explain';
@@ -38,19 +38,23 @@ export async function runLongModelBench(targetTokens = 1500): Promise<void> {
     ['coarse-to-fine, 5 % passes', 'coarse-to-fine', { passBudget: Math.ceil(lengths[pick] / 20) }],
   ];
   for (const [label, method, params] of runs) {
-    const r = await explain({ text: ex.prompt, methods: [method], params, target: { kind: 'next-token' }, trust: false }, m);
+    const t0 = performance.now();
+    let firstTints = NaN;
+    const r = await explain({ text: ex.prompt, methods: [method], params, target: { kind: 'next-token' }, trust: false }, m, {
+      onPartial: () => (firstTints = Number.isNaN(firstTints) ? performance.now() - t0 : firstTints),
+    });
     const d = r.runs[0].diagnostics;
     const order10 = ranked(r);
     const inCause = (i: number) => r.input.tokens[i].start < ex.cause.end && r.input.tokens[i].end > ex.cause.start;
     const causeRank = order10.findIndex(inCause) + 1;
     if (!looTop) { looTop = new Set(order10.slice(0, 10)); looPasses = d.forwardPasses; }
     const overlap = order10.slice(0, 10).filter((t) => looTop!.has(t)).length;
-    rows.push([label, d.occlusions ?? order10.length, d.forwardPasses, (d.forwardPasses / looPasses).toFixed(2), d.elapsedMs.toFixed(0),
+    rows.push([label, d.occlusions ?? order10.length, d.forwardPasses, (d.forwardPasses / looPasses).toFixed(2), Number.isNaN(firstTints) ? '–' : firstTints.toFixed(0), d.elapsedMs.toFixed(0),
       inCause(order10[0]) ? 'yes' : 'no', causeRank || '–', `${overlap}/10`]);
   }
   printTable(
     `${LONG_MODEL}, held-out prompt ${pick} (${lengths[pick]} tokens, ${ex.task}; cause "${ex.prompt.slice(ex.cause.start, ex.cause.end)}" ${m.tokenizer.encodePrompt(ex.prompt.slice(ex.cause.end)).length} tokens before the end; answer "${ex.expected}")`,
-    ['method', 'occlusions', 'forward passes', 'passes / LOO', 'ms', 'top-1 in cause', 'best rank of a cause token', 'top-10 overlap with LOO'],
+    ['method', 'occlusions', 'forward passes', 'passes / LOO', 'first tints ms', 'ms', 'top-1 in cause', 'best rank of a cause token', 'top-10 overlap with LOO'],
     rows,
   );
 }

@@ -9,6 +9,7 @@ import { explain } from '../../src/core/explain';
 import type { MethodParams } from '../../src/core/request';
 import type { AttributionResult, ResultToken, SpanLevel } from '../../src/core/result';
 import { loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
+import { spanTree, type SpanNode } from '../../src/core/methods/coarseToFine';
 
 const PROMPT = 'The capital of France is Paris. Everyone knows that.\n\nAlice lives in Berlin, a large city. She said that the capital of France is';
 
@@ -117,6 +118,32 @@ describe('coarse-to-fine occlusion on the bundled LM', function () {
     assert.ok(maxDiff < 1e-5, `max |coarse-to-fine − leave-one-out| = ${maxDiff}`);
     assert.deepEqual(again.runs[0].scores, full.runs[0].scores);
     console.log(`      max |coarse-to-fine − leave-one-out| = ${maxDiff.toExponential(2)}; occlusions ${full.runs[0].diagnostics.occlusions} vs ${loo.runs[0].diagnostics.forwardPasses}`);
+  });
+
+  it('splits a sentence into its words only where that halves the passes, else into its tokens', async function () {
+    // Prose (about a word a token) and identifiers (many tokens a word).
+    const text = `${PROMPT}\n\nCall getUserAccountIdentifierFromCache with refreshTokenExpirySeconds. It returns quickly.`;
+    const tokens: ResultToken[] = lm.tokenizer.encodePrompt(text).map((t, index) => ({ index, id: t.id, start: t.start, end: t.end, special: t.special, text: text.slice(t.start, t.end) }));
+    const words = groupTokens(text, tokens, 'word').map((g) => g.tokens);
+    const ctx = { prompt: tokens, text, words } as unknown as Parameters<typeof spanTree>[0];
+    const sentences: SpanNode[] = [];
+    const walk = (n: SpanNode): void => {
+      if (n.level === 'sentence') sentences.push(n);
+      n.children.forEach(walk);
+    };
+    walk(spanTree(ctx));
+    assert.ok(sentences.length >= 4);
+    let byWords = 0;
+    for (const s of sentences) {
+      const inWords = new Set(s.tokens.map((t) => words.findIndex((w) => w.includes(t)))).size;
+      const expected = 2 * inWords > s.tokens.length ? 'token' : 'word-or-token';
+      if (expected === 'token') assert.ok(s.children.every((c) => c.level === 'token' && c.tokens.length === 1), 'prose sentence → its tokens');
+      else {
+        assert.equal(s.children.length, inWords);
+        byWords++;
+      }
+    }
+    assert.equal(byWords, 1, 'the identifiers sentence is split into its words');
   });
 
   it('names a bad budget', async function () {
