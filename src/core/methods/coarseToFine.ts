@@ -1,7 +1,6 @@
 /**
  * Coarse-to-fine occlusion: occlude paragraphs (or sentences) first, then refine inside the spans whose
- * occlusion moves the score most — sentences, then single tokens (or words, where they halve the passes) —
- * until a pass or time budget is spent. The refinement rule is in coarseToFinePlan.ts.
+ * occlusion moves the score most — sentences, then single tokens — until a pass or time budget is spent. The refinement rule is in coarseToFinePlan.ts.
  *
  * Every number is an exact occlusion of its span at its level; an unrefined span's effect is shared evenly by
  * its tokens, as word occlusion does. With no budget limit every token is occluded alone: leave-one-out.
@@ -70,10 +69,10 @@ export function spanTree(ctx: MethodContext): SpanNode {
     const parts = [...byKey.values()];
     if (parts.length === 1) return build(members, depth + 1);
     const level = depth === 0 ? 'paragraph' : SPAN_LEVELS[depth - 1];
-    // Below a sentence, words pay only when they halve the passes: otherwise occluding the words and then
-    // the tokens of the words that matter costs more than the tokens alone (prose has ~0.75 words a token).
+    // A sentence splits straight into its tokens: a word's pieces often pull in opposite directions, so a
+    // word's small score hides a piece that matters (and words then tokens cost more passes than tokens alone).
     // A prompt of one sentence keeps its words as the coarse level.
-    if (depth === 2 && members.length < visible.length && 2 * parts.length > members.length) return { tokens: members, level, children: members.map((t) => ({ tokens: [t], level: 'token', children: [] })) };
+    if (depth === 2 && members.length < visible.length) return { tokens: members, level, children: members.map((t) => ({ tokens: [t], level: 'token', children: [] })) };
     return { tokens: members, level, children: parts.map((p) => build(p, depth + 1)) };
   };
   return build([...visible].sort((a, b) => a - b), 0);
@@ -117,7 +116,7 @@ export interface Budget {
 export const coarseToFine: AttributionMethod = {
   name: 'coarse-to-fine',
   label: 'Occlusion (coarse to fine)',
-  description: 'Occludes paragraphs or sentences first, then words and tokens inside the spans that matter most, within a pass and time budget. Far fewer passes than leave-one-out on long prompts; every score is an exact occlusion of its span.',
+  description: 'Occludes paragraphs or sentences first, then tokens inside the spans that matter most, within a pass and time budget. Far fewer passes than leave-one-out on long prompts; every score is an exact occlusion of its span.',
   needsGradients: false,
   async run(ctx): Promise<MethodOutput> {
     const t0 = performance.now();
