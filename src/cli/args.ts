@@ -65,7 +65,7 @@ Options:
   --granularity G        token | word | line | sentence (default: token)
   --baseline B           occlusion baseline: delete | attention | pad | unk | mask | space
   --window W --stride S  sliding-window width and stride
-  --pass-budget N        coarse-to-fine: most occlusion passes (default: a quarter of leave-one-out's)
+  --pass-budget N        coarse-to-fine: most occlusion passes (default: a fifth of leave-one-out's)
   --budget SECONDS       coarse-to-fine: seconds spent refining after the coarse level (default: no limit)
   --steps N              integrated gradients steps (default 16, doubled while the gap is above 1 %); reagent maximum steps (default 100)
   --max-steps N          integrated gradients: most steps tried (default 64; = --steps: no doubling)
