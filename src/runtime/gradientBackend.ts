@@ -23,6 +23,8 @@ import { externalRef, readModelSkeleton, type ModelSkeleton } from '../onnx/mode
 import { DataType } from '../onnx/tensorData';
 import { EmbeddingRows } from './embeddingRows';
 import { createSession } from './executionProviders';
+import { modelFileBytes, sizedGradientSessionOptions } from './graphSessionOptions';
+import { countGraphNodes } from '../onnx/nodeCount';
 import { sessionOptions } from './sessionOptions';
 
 export interface GradientBackendOptions {
@@ -75,7 +77,8 @@ async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassS
   const options = sessionOptions({ weightsDir: dir });
   // Same threading as the forward runner: PROMPTSCOPE_THREADS unless the caller says otherwise.
   if (opts.intraOpNumThreads) options.intraOpNumThreads = opts.intraOpNumThreads;
-  Object.assign(options, gradientSessionOptions(options));
+  // Executor and prepacking by the graph's size (graphSessionOptions.ts).
+  const sized = (bytes: Uint8Array): ort.InferenceSession.SessionOptions => sizedGradientSessionOptions(options, { nodes: countGraphNodes(bytes), weightBytes: modelFileBytes(onnxPath) });
   const key = `${key0.slice(0, 32)}-${kind}-${kind === 'causal-lm' ? 'logprob' : classScore}-v${GRADIENT_MODEL_FORMAT}`;
   if (opts.cacheDir) {
     const base = path.join(opts.cacheDir, key);
@@ -88,7 +91,8 @@ async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassS
           const raw = fs.readFileSync(`${base}.embedding.f32`);
           embedding = EmbeddingRows.inMemory(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), meta.vocabSize, meta.hiddenSize);
         }
-        const session = await createSession(fs.readFileSync(`${base}.onnx`), options);
+        const bytes = fs.readFileSync(`${base}.onnx`);
+        const session = await createSession(bytes, sized(bytes));
         return { session, meta, embedding };
       }
     } catch {
@@ -117,7 +121,7 @@ async function buildOrLoad(onnxPath: string, kind: ModelKind, classScore: ClassS
     if (!meta.embeddingAt) write(`${base}.embedding.f32`, new Uint8Array(m.embedding.buffer, m.embedding.byteOffset, m.embedding.byteLength));
     write(`${base}.json`, JSON.stringify(meta));
   }
-  const session = await createSession(m.bytes, options);
+  const session = await createSession(m.bytes, sized(m.bytes));
   const embedding = meta.embeddingAt
     ? EmbeddingRows.inFile(path.resolve(dir, meta.embeddingAt.location), meta.embeddingAt.offset, meta.vocabSize, meta.hiddenSize)
     : EmbeddingRows.inMemory(m.embedding, m.vocabSize, m.hiddenSize);
