@@ -8,7 +8,10 @@
  *   whole     wall time of the child process: node start, model load, method (what one CLI call costs)
  *   load      model load (+ gradient graph from the cache for gradient methods), and ÷ a bare InferenceSession.create
  *   torch     PyTorch eager on the same weights (test/bench/torchScale.py: batched, no_grad where it applies,
- *             threads = cores, OMP_WAIT_POLICY=PASSIVE), and torch ÷ compute (goal ≥ 2)
+ *             threads = cores, OMP_WAIT_POLICY=PASSIVE), run right after the row it compares with, and torch ÷ compute
+ *             (goal ≥ 2)
+ *   CPU       CPU seconds of every thread: Promptscope's whole explain call (the target's passes included) and
+ *             PyTorch's method, and their ratio — what to read when other jobs share the cores and wall times swing
  *   peak RSS  of the child, and ÷ the weight bytes (goals ≤ 1.5 forward-only, ≤ 2.5 gradients)
  *   Δ torch   largest |ours − PyTorch| over the tokens ÷ largest |PyTorch|: the independent recomputation
  * Plus, per model: the first load with an empty cache (builds the gradient graph) and the cache size.
@@ -27,7 +30,7 @@ const CHILD = path.join(__dirname, 'scaleChild.ts');
 const list = (env: string | undefined, dflt: string[]): string[] => (env ? env.split(',').map((s) => s.trim()).filter(Boolean) : dflt);
 
 interface ChildOut {
-  loadMs: number; forwardLoadMs?: number; computeMs?: number; peakMb: number; wallMs: number;
+  loadMs: number; forwardLoadMs?: number; computeMs?: number; cpuMs?: number; peakMb: number; wallMs: number;
   inputIds?: number[]; special?: boolean[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
   diagnostics?: { relativeCompletenessGap?: number[]; quadratureSteps?: number[]; backwardPasses: number; forwardPasses: number };
 }
@@ -52,7 +55,7 @@ function dirBytes(dir: string): number {
   return fs.readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
 }
 
-interface TorchOut { ms: number; scores: number[]; gap?: number | null; steps?: number }
+interface TorchOut { ms: number; cpuMs?: number; scores: number[]; gap?: number | null; steps?: number }
 
 function torchReference(modelDir: string, cases: object[]): TorchOut[] | string {
   if (spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status !== 0) return 'PyTorch columns skipped: /usr/bin/python3 with torch not found (apt-get install python3-torch python3-numpy libopenblas0-pthread).';
@@ -81,7 +84,7 @@ export async function runScaleBench(): Promise<void> {
   const models = list(process.env.SCALE_MODELS, ['llama-135m-shape', 'gpt2-124m-shape']);
   const lengths = list(process.env.SCALE_LENGTHS, ['32', '128']).map(Number);
   const methods = list(process.env.SCALE_METHODS, ['occlusion', 'gradient-x-input', 'integrated-gradients']);
-  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'IG gap %', 'Δ torch'];
+  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'IG gap %', 'Δ torch'];
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const name of models) {
@@ -96,26 +99,32 @@ export async function runScaleBench(): Promise<void> {
       console.log(`  ${name}: plain create ${s1(plain.loadMs)} s ${plain.peakMb.toFixed(0)} MB; cold gradient load ${s1(cold.loadMs)} s; cache ${cacheMb.toFixed(1)} MB`);
       notes.push(`${name}: ${(weights / 1e6).toFixed(0)} MB of weights; bare InferenceSession.create ${s1(plain.loadMs)} s, ${plain.peakMb.toFixed(0)} MB; first gradient load with an empty cache ${s1(cold.loadMs)} s (forward part ${s1(cold.forwardLoadMs)} s); cache ${cacheMb.toFixed(1)} MB (${((100 * cacheMb * 1e6) / weights).toFixed(1)} % of the model).`);
       const outs: { method: string; length: number; out: ChildOut }[] = [];
+      const torch: (TorchOut | undefined)[] = [];
       for (const method of methods) {
         for (const length of lengths) {
           const out = child(['explain', dir, method, String(length), process.env.SCALE_REPS ?? (length <= 32 ? '3' : '2')], cacheHome);
           outs.push({ method, length, out });
           // Each row as soon as it is measured, so a long run that is stopped keeps what it has.
-          console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s, whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB`);
+          console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s (CPU ${s1(out.cpuMs)} s), whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB`);
+          // PyTorch right after the row, so that both see the same load on a shared machine.
+          const c = { method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: out.diagnostics?.quadratureSteps?.[0] ?? out.params?.steps, firstSteps: out.params?.steps, maxSteps: out.params?.maxSteps };
+          const t = torchReference(dir, [c]);
+          if (typeof t === 'string') {
+            if (!notes.includes(t)) notes.push(t);
+            torch.push(undefined);
+            continue;
+          }
+          torch.push(t[0]);
+          console.log(`  ${name} ${method} ${length}: torch ${s1(t[0].ms)} s (CPU ${s1(t[0].cpuMs)} s)${typeof t[0].gap === 'number' ? `, torch IG gap ${(100 * t[0].gap).toPrecision(2)} % at ${c.steps} nodes` : ''}`);
+          if (typeof t[0].gap === 'number') notes.push(`${name} integrated gradients ${length} tokens: ${c.steps} ${c.rule} ${c.rule === 'adaptive' ? `intervals (PyTorch's own refinement: ${t[0].steps})` : 'nodes'}, ${out.diagnostics?.backwardPasses ?? NaN} passes; relative completeness gap ${(100 * (out.diagnostics?.relativeCompletenessGap?.[0] ?? NaN)).toPrecision(2)} % (Promptscope), ${(100 * t[0].gap).toPrecision(2)} % (PyTorch, same nodes and baseline).`);
         }
       }
-      const cases = outs.map(({ method, out }) => ({ method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: out.diagnostics?.quadratureSteps?.[0] ?? out.params?.steps, firstSteps: out.params?.steps, maxSteps: out.params?.maxSteps }));
-      const torch = torchReference(dir, cases);
-      if (typeof torch === 'string') notes.push(torch);
-      else {
-        torch.forEach((t, i) => console.log(`  ${name} ${outs[i].method} ${outs[i].length}: torch ${s1(t.ms)} s${typeof t.gap === 'number' ? `, torch IG gap ${(100 * t.gap).toPrecision(2)} % at ${cases[i].steps} nodes` : ''}`));
-        torch.forEach((t, i) => { if (typeof t.gap === 'number') notes.push(`${name} integrated gradients ${outs[i].length} tokens: ${cases[i].steps} ${cases[i].rule} ${cases[i].rule === 'adaptive' ? `intervals (PyTorch's own refinement: ${t.steps})` : 'nodes'}, ${(outs[i].out.diagnostics?.backwardPasses ?? NaN)} passes; relative completeness gap ${(100 * (outs[i].out.diagnostics?.relativeCompletenessGap?.[0] ?? NaN)).toPrecision(2)} % (Promptscope), ${(100 * t.gap).toPrecision(2)} % (PyTorch, same nodes and baseline).`); });
-      }
       outs.forEach(({ method, length, out }, i) => {
-        const t = typeof torch === 'string' ? undefined : torch[i];
+        const t = torch[i];
         const diff = t && out.scores ? Math.max(...out.scores.map((v, k) => Math.abs(v - t.scores[k]))) / Math.max(1e-12, ...t.scores.map(Math.abs)) : NaN;
         const gap = out.diagnostics?.relativeCompletenessGap?.[0];
         rows.push([name, method, String(length), s1(out.computeMs), s1(out.wallMs), s1(out.loadMs), x2(out.loadMs / plain.loadMs), t ? s1(t.ms) : '', t ? x2(t.ms / out.computeMs!) : '',
+          out.cpuMs === undefined ? '' : s1(out.cpuMs), t?.cpuMs === undefined ? '' : s1(t.cpuMs), t?.cpuMs && out.cpuMs ? x2(t.cpuMs / out.cpuMs) : '',
           out.peakMb.toFixed(0), x2((out.peakMb * 1048576) / weights), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
       });
     } finally {

@@ -10,7 +10,8 @@ cores), the same attributions Promptscope computes for each case in --cases (a J
                        rule: same nodes and weights) and the mean embedding as e'; path points batched in chunks
                        of ≤ 2048 tokens. For the adaptive rule, the node set is first found by the same refinement,
                        reimplemented here (untimed; its interval count is returned as "steps" to compare)
-Prints one JSON line: {"torch", "threads", "peakRssMb", "results": [{"ms" (median), "scores", "score", "gap"}, ...]}
+Prints one JSON line: {"torch", "threads", "peakRssMb", "results": [{"ms" (median), "cpuMs" (median CPU time, all threads),
+"scores", "score", "gap"}, ...]}
 (gap: integrated gradients' relative completeness gap of the reference itself).
 """
 import argparse
@@ -219,12 +220,13 @@ def main():
             run = lambda: integrated_gradients(m, table, ids, target, case["rule"], case["steps"], case.get("maxSteps"))  # noqa: E731
         else:
             raise SystemExit(f"no PyTorch reference for {method}")
-        times = []
+        times, cpus = [], []
         for _ in range(args.repeats):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             scores, score, gap = run()
             times.append((time.perf_counter() - t) * 1000)
-        results.append({"ms": sorted(times)[len(times) // 2], "scores": scores, "score": score, "gap": gap, **({"steps": case["torchSteps"]} if "torchSteps" in case else {})})
+            cpus.append((time.process_time() - c) * 1000)  # every thread of the process
+        results.append({"ms": sorted(times)[len(times) // 2], "cpuMs": sorted(cpus)[len(cpus) // 2], "scores": scores, "score": score, "gap": gap, **({"steps": case["torchSteps"]} if "torchSteps" in case else {})})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"torch": torch.__version__, "threads": args.threads, "peakRssMb": peak, "results": results}))
 
