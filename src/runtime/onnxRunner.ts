@@ -129,7 +129,9 @@ export class OnnxRunner implements ModelRunner {
 
   async topTokens(inputIds: number[], k: number, signal?: AbortSignal): Promise<TopToken[]> {
     throwIfAborted(signal);
-    const { logits, vocab, rowOf } = await this.run([{ inputIds, queries: [{ position: inputIds.length - 1, tokenId: 0 }] }]);
+    // This pass sees the unperturbed prompt: its keys and values are kept, and every shared prefix of the
+    // perturbed prompts that follow is a slice of them (see prefixKeysValues).
+    const { logits, vocab, rowOf } = await this.run([{ inputIds, queries: [{ position: inputIds.length - 1, tokenId: 0 }] }], true);
     const row = rowOf(0, inputIds.length - 1);
     const lse = logSumExp(logits, row, vocab);
     const best: TopToken[] = [];
@@ -149,7 +151,7 @@ export class OnnxRunner implements ModelRunner {
    * (occlusion of later tokens), the prefix's keys and values are computed once and fed as past, and only
    * the suffixes run: rows of the returned logits are then relative to the prefix end (see `offset`).
    */
-  private async run(items: ForwardItem[]): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }> {
+  private async run(items: ForwardItem[], keepPrompt = false): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }> {
     const batch = items.length;
     for (const it of items) for (const id of it.inputIds) if (id >= this.info.vocabSize) throw outOfVocabulary(id, this.info);
     if (!this.forward && this.rowSource && batch === 1) {
@@ -206,14 +208,17 @@ export class OnnxRunner implements ModelRunner {
       feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', data, [batch, R]);
     }
     const outName = f.rowSelect ? ROW_LOGITS_OUTPUT : 'logits';
+    const keep = keepPrompt && batch === 1 && prefix === 0 && this.prefixReuse && reusesPrefixes(this.info, f) && this.prefixCache.maxBytes > 0;
+    const presents = keep ? f.cache.pastInputs.map((p) => p.present) : [];
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await f.session.run(conformIntFeeds(f.session, feeds), [outName], prefix > 0 ? QUIET_RUN : {});
+      out = await f.session.run(conformIntFeeds(f.session, feeds), [outName, ...presents], prefix > 0 ? QUIET_RUN : {});
     } catch (err) {
       if (prefix === 0) throw err;
       this.prefixReuse = false;
       return this.run(items);
     }
+    if (keep) this.prefixCache.set(items[0].inputIds, new Map(f.cache.pastInputs.map((p) => [p.name, out[p.present].data as Float32Array | Uint16Array])));
     this.forwardCount += batch;
     const t = out[outName];
     const vocab = t.dims[t.dims.length - 1];
@@ -230,9 +235,7 @@ export class OnnxRunner implements ModelRunner {
 
   /** Length of the prefix all items share unmasked at default positions, if worth reusing (else 0). */
   private reusablePrefix(f: ForwardSession, items: ForwardItem[]): number {
-    if (this.info.kind !== 'causal-lm' || f.cache.pastInputs.length === 0 || items.length < 2) return 0;
-    // A stacked cache ([2, batch, …]) would need tiling along its second axis; such exports are rare and small.
-    if (f.cache.pastInputs.some((p) => p.stacked)) return 0;
+    if (!reusesPrefixes(this.info, f) || items.length < 2) return 0;
     const first = items[0].inputIds;
     let limit = Math.min(...items.map((i) => i.inputIds.length)) - 1;
     for (const item of items) for (const q of item.queries) limit = Math.min(limit, q.position);
@@ -245,10 +248,20 @@ export class OnnxRunner implements ModelRunner {
     return p >= MIN_REUSED_PREFIX ? p : 0;
   }
 
-  /** Keys and values of a prefix, [1, heads, prefix, headDim] per past input; the last one is kept. */
+  /**
+   * Keys and values of a prefix, [1, heads, prefix, headDim] per past input; the last one is kept. A causal model's
+   * keys and values at a position depend only on the tokens up to it, so a prefix of a sequence already run (the
+   * unperturbed prompt, kept by topTokens) is a slice of that sequence's, and needs no pass of its own.
+   */
   private async prefixKeysValues(f: ForwardSession, prefixIds: number[]): Promise<Map<string, Float32Array | Uint16Array>> {
     const cached = this.prefixCache.get(prefixIds);
     if (cached) return cached;
+    const longer = this.prefixCache.extending(prefixIds);
+    if (longer) {
+      const values = new Map(f.cache.pastInputs.map((p) => [p.name, sliceSequence(longer.values.get(p.name)!, p.heads, longer.length, prefixIds.length, p.headDim)]));
+      this.prefixCache.set(prefixIds, values);
+      return values;
+    }
     const n = prefixIds.length;
     const one = (v: (t: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, t) => BigInt(v(t))), [1, n]);
     const feeds: Record<string, ort.Tensor> = { input_ids: one((t) => prefixIds[t]) };
@@ -383,6 +396,19 @@ const QUIET_RUN: ort.InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 /** Shorter shared prefixes cost more to set up than they save. */
 const MIN_REUSED_PREFIX = 4;
+
+/** Whether runs of this session can be fed a computed prefix as past. */
+function reusesPrefixes(info: ModelInfo, f: ForwardSession): boolean {
+  // A stacked cache ([2, batch, …]) would need tiling along its second axis; such exports are rare and small.
+  return info.kind === 'causal-lm' && f.cache.pastInputs.length > 0 && !f.cache.pastInputs.some((p) => p.stacked);
+}
+
+/** [1, heads, from, headDim] → its first `to` positions, [1, heads, to, headDim]. */
+function sliceSequence<T extends Float32Array | Uint16Array>(a: T, heads: number, from: number, to: number, headDim: number): T {
+  const out = new (a.constructor as new (n: number) => T)(heads * to * headDim);
+  for (let h = 0; h < heads; h++) out.set(a.subarray(h * from * headDim, (h * from + to) * headDim), h * to * headDim);
+  return out;
+}
 
 function tile<T extends Float32Array | Uint16Array>(one: T, times: number): T {
   const out = new (one.constructor as new (n: number) => T)(one.length * times);

@@ -1,7 +1,8 @@
 /**
  * Keys and values of shared prompt prefixes, kept across runs. Occlusion runs batch items that perturb
  * nearby tokens, and every item of a batch shares the prompt up to its first perturbed token: that prefix is
- * computed once per batch (OnnxRunner) and kept here. When only the end of a prompt changed since the last
+ * computed once per batch (OnnxRunner) and kept here, and so are the unperturbed prompt's own, of which each such
+ * prefix is a slice. When only the end of a prompt changed since the last
  * run, the batches before the edit ask for exactly the same prefixes again and get them from here. An entry is
  * the output of the very computation a miss would run (same ids, same call), so a hit changes no number.
  * Least recently used entries go first once the byte cap (PROMPTSCOPE_PREFIX_CACHE_MB, default 64; 0: off)
@@ -29,6 +30,21 @@ export class PrefixKvCache {
     this.entries.delete(key);
     this.entries.set(key, e);
     return e.values;
+  }
+
+  /**
+   * The most recently used entry for a longer sequence that starts with `ids` (its keys and values hold those of
+   * `ids` as their first positions), and its length. Asked after get() missed: a find turns that miss into a hit.
+   */
+  extending(ids: readonly number[]): { values: KvValues; length: number } | undefined {
+    const head = `${ids.join(',')},`;
+    const found = [...this.entries].reverse().find(([k]) => k.startsWith(head));
+    if (!found) return undefined;
+    this.misses--;
+    this.hits++;
+    this.entries.delete(found[0]);
+    this.entries.set(found[0], found[1]);
+    return { values: found[1].values, length: found[0].split(',').length };
   }
 
   set(ids: readonly number[], values: KvValues): void {

@@ -1,7 +1,7 @@
 /**
  * The shared-prefix cache kept across runs: least recently used entries go first under the byte cap, and on the
- * bundled LM a re-run after an edit at the end of the prompt finds the prefixes of its batches again, runs
- * fewer passes, and gives exactly the scores of a fresh runner that never saw the first run.
+ * bundled LM every batch prefix is a slice of the prompt's own keys and values (no pass of its own), with the
+ * scores of prefixes computed by their own passes, and the same scores after an earlier run as without one.
  */
 import * as assert from 'node:assert/strict';
 import { explain } from '../../src/core/explain';
@@ -28,7 +28,7 @@ describe('shared-prefix cache', () => {
     assert.equal(off.get([1]), undefined, 'a cap of 0 keeps nothing');
   });
 
-  it('a re-run after an edit at the end reuses prefixes and changes no score', async function () {
+  it('batch prefixes are slices of the prompt\'s keys and values: no prefix passes, the scores of computed prefixes', async function () {
     const text = 'The keeper of the old lighthouse climbed the stairs every evening and lit the lamp before the sun went down. The ships in the bay saw the light and turned away from the';
     const edited = `${text} rocks. The keeper said that the light belongs to the`;
     const warm = await loadModel('promptscope-tiny-lm');
@@ -38,12 +38,26 @@ describe('shared-prefix cache', () => {
     const hits = cache.hits;
     const again = await explain(req(edited), warm);
     assert.ok(cache.hits > hits, `prefix hits on the re-run: ${cache.hits - hits}`);
+    const d = again.runs[0].diagnostics;
+    assert.equal(d.forwardPasses, again.input.tokens.filter((t) => !t.special).length, 'one pass per occluded token, none for prefixes');
     const fresh = await loadModel('promptscope-tiny-lm');
     const cold = await explain(req(edited), fresh);
-    assert.equal((fresh.runner as OnnxRunner).prefixCache.hits, 0);
-    assert.deepEqual(again.runs[0].scores, cold.runs[0].scores, 'identical scores with and without the cache');
-    const saved = cold.runs[0].diagnostics.forwardPasses - again.runs[0].diagnostics.forwardPasses;
-    assert.equal(saved, cache.hits - hits, 'each hit is one prefix pass not run');
-    console.log(`      re-run after an edit at the end: ${cache.hits - hits} of ${cold.runs[0].diagnostics.batches} batch prefixes from the cache, ${again.runs[0].diagnostics.forwardPasses} vs ${cold.runs[0].diagnostics.forwardPasses} forward passes`);
+    assert.deepEqual(again.runs[0].scores, cold.runs[0].scores, 'identical scores with and without an earlier run');
+    // Independent: with the cache off, every batch prefix is computed by a pass of its own.
+    const saved = process.env.PROMPTSCOPE_PREFIX_CACHE_MB;
+    process.env.PROMPTSCOPE_PREFIX_CACHE_MB = '0';
+    let computed;
+    try {
+      const off = await loadModel('promptscope-tiny-lm');
+      computed = await explain(req(edited), off);
+    } finally {
+      if (saved === undefined) delete process.env.PROMPTSCOPE_PREFIX_CACHE_MB;
+      else process.env.PROMPTSCOPE_PREFIX_CACHE_MB = saved;
+    }
+    // (the first batch occludes the first token and shares no prefix)
+    assert.equal(computed.runs[0].diagnostics.forwardPasses, d.forwardPasses + (computed.runs[0].diagnostics.batches ?? 0) - 1, 'without the cache each later batch computes its prefix');
+    const worst = Math.max(...cold.runs[0].scores[0].map((v, i) => Math.abs(v - computed.runs[0].scores[0][i])));
+    assert.ok(worst < 1e-5, `sliced vs computed prefixes: ${worst}`);
+    console.log(`      ${d.batches} batches, ${d.forwardPasses} passes (with prefixes computed: ${computed.runs[0].diagnostics.forwardPasses}); largest difference ${worst.toExponential(1)}`);
   });
 });
