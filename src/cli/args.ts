@@ -67,8 +67,8 @@ Options:
   --window W --stride S  sliding-window width and stride
   --pass-budget N        coarse-to-fine: most occlusion passes (default: a fifth of leave-one-out's)
   --budget SECONDS       coarse-to-fine: seconds spent refining after the coarse level (default: no limit)
-  --steps N              integrated gradients steps (default 16, doubled while the gap is above 1 %); reagent maximum steps (default 100)
-  --max-steps N          integrated gradients: most steps tried (default 64; = --steps: no doubling)
+  --steps N              integrated gradients: intervals of the first rule (default 16, refined while the gap is above 1 %); reagent maximum steps (default 100)
+  --max-steps N          integrated gradients: most intervals (default 64; = --steps: no refinement)
   --ig-baseline B        integrated gradients baseline: zero | mean | pad (default mean)
   --samples N --seed N   samples and seed of the sampling methods (SmoothGrad noisy copies, default 16;
                          shapley-sampling permutations, kernel-shap coalitions, lime masks, reagent probes,
