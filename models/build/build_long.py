@@ -3,14 +3,18 @@ long prose with a fact or an instruction stated far before the question (long_ta
 export with the Hugging Face decoder signature, float64 PyTorch reference logits. Deterministic for given step
 counts; checkpoints in models/build/.cache let an interrupted build resume where it stopped.
 
-Three phases, so that long distances are seen without paying for 2,048² attention on every step:
-  0  repeated lists of random words only (dense copying: the retrieval heads form here);
-  A  rows of 256 tokens whose position ids jump once (between the statement and the question), so the question
-     sits up to ~2,000 positions after the statement while only 256 tokens are computed;
-  B  real contiguous rows of up to 2,040 tokens (fewer steps), so the retrieval also works through the actual
-     filler between them.
+The default build: layers 0-1 start as a two-token induction circuit (prev_token_heads.py: previous-token heads
+set by RoPE alone, and a head that matches "this token and the one before" against every earlier position and
+copies what followed), then phase B trains all weights on real contiguous rows of up to 2,040 tokens (a task
+example, or a list of words stated and asked back). Without the circuit (--circuit 0), 300 steps of dense
+copying on top of 550 steps of task rows left the facts at 0 of 60, and 360 steps of repeated random tokens did
+not move the copy loss off log(vocabulary): on this budget gradient descent does not find the circuit.
+Optional phases, not in the default build:
+  0  repeated lists of random words only, rows of 64 tokens;
+  C  dense copying: random tokens or prose repeated, rows of 256-2,048 tokens;
+  A  rows of 256 tokens whose position ids jump once (between the statement and the question).
 
-  /usr/bin/python3 models/build/build_long.py [--steps-0 N] [--steps-a N] [--steps-b N] [--eval-only]
+  /usr/bin/python3 models/build/build_long.py [--steps-b N] [--circuit 0|1] [--steps-0/-c/-a N] [--eval-only]
 """
 import argparse
 import json
@@ -29,6 +33,7 @@ import long_tasks  # noqa: E402
 from common import CACHE, ROOT, lr_at, setup, write_json, write_jsonl  # noqa: E402
 from decoder_export import export_decoder  # noqa: E402
 from llama import LlamaForCausalLM  # noqa: E402
+from prev_token_heads import build_induction_circuit  # noqa: E402
 
 SEED = 2048
 NAME = "promptscope-tiny-long"
@@ -36,11 +41,15 @@ NAME = "promptscope-tiny-long"
 # dimensions per head only two frequency pairs turn by less than a radian over 2,000 positions, too few to match
 # a word by content that far back; here thirteen do.
 CFG = dict(vocab_size=4096, hidden_size=128, intermediate_size=384, num_hidden_layers=4, num_attention_heads=2,
-           num_key_value_heads=1, rms_norm_eps=1e-5, rope_theta=500000.0, max_position_embeddings=2048,
+           num_key_value_heads=1, rms_norm_eps=1e-5, rope_theta=1e8, max_position_embeddings=2048,
            initializer_range=0.02)
 ROWS_A, LEN_A = 16, 256
 ROWS_0, LEN_0 = 32, 64  # phase 0: repeated word lists
 LEN_B = 2040
+TOK_C, LEN_C, C_SHORT = 2048, (256, 512, 1024, 2048), 0.4  # phase C: tokens per step, row lengths, share of short rows
+C_PROSE = 0.3  # share of phase C rows that repeat prose instead of random tokens
+B_LIST = 0.3  # share of phase B rows that ask back a list of words instead of a task
+PROBE_EVERY = 50
 LM_WEIGHT = 0.3  # weight of next-token loss on the prose, next to the loss on the answers
 LM_SAMPLE = 0.25  # share of the prose positions that get that loss (the LM head is a third of the compute)
 HELDOUT = {"fact": 60, "instruction": 30}
@@ -84,9 +93,12 @@ class Data:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps-0", type=int, default=300, help="phase 0: repeated word lists only, short rows")
-    ap.add_argument("--steps-a", type=int, default=250)
-    ap.add_argument("--steps-b", type=int, default=300)
+    ap.add_argument("--steps-0", type=int, default=0, help="phase 0: repeated word lists only, short rows")
+    ap.add_argument("--circuit", type=int, default=1, help="1: layers 0-1 start as an induction circuit")
+    ap.add_argument("--peak-b", type=float, default=5e-4)
+    ap.add_argument("--steps-c", type=int, default=0, help="phase C: dense copying of repeated random tokens / prose")
+    ap.add_argument("--steps-a", type=int, default=0)
+    ap.add_argument("--steps-b", type=int, default=600)
     ap.add_argument("--out", default=os.path.join(ROOT, NAME))
     ap.add_argument("--eval-only", action="store_true", help="evaluate and export the final checkpoint")
     ap.add_argument("--time-steps", type=int, default=0, help="time this many steps of each phase and stop")
@@ -104,11 +116,14 @@ def main():
     data = Data(tok)
     heldout = data.heldout()
     held_words = set(data.held_words) | set(data.held_names)
+    held_ids = {i for w in held_words for i in tok.encode(" " + w) + tok.encode(w)}
     print(f"corpus: {len(data.train_docs)} training / {len(data.held_docs)} held-out documents; code words "
           f"{len(data.train_words)} training / {len(data.held_words)} held-out; held-out examples {len(heldout)} "
           f"({time.time() - t0:.0f}s)", flush=True)
 
     model = LlamaForCausalLM(CFG)
+    if args.circuit:
+        build_induction_circuit(model, CFG, seed=SEED)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"parameters: {n_params}", flush=True)
 
@@ -141,7 +156,7 @@ def main():
             if len(seg1) + len(seg2) + len(ans) + 2 <= length:
                 return ex, seg1, seg2, ans
 
-    def batch_a(rng, length=LEN_A, copy_share=None):
+    def batch_a(rng, step=0, length=LEN_A, copy_share=None):
         """ROWS_A rows of length tokens, each packed with examples that attend only to themselves (block-diagonal
         causal mask). An example is two segments: the statement at position 0 (an instruction) or at a random
         offset (a fact), and the question, whose position ids jump ahead so that it sits up to ~2,000 positions
@@ -181,7 +196,7 @@ def main():
         allowed = ((s.unsqueeze(2) == s.unsqueeze(1)) & causal & (s >= 0).unsqueeze(1)).unsqueeze(1)
         return x, pos, w, allowed
 
-    def batch_0(rng):
+    def batch_0(rng, step=0):
         """ROWS_0 rows, each a list of 12-28 random code words and its repeat (every repeated word a target),
         the repeat after a jump of the position ids half of the time: dense copying, so that the heads that
         retrieve a word by what preceded it form before the long-range tasks need them."""
@@ -202,7 +217,7 @@ def main():
             w[r, len(seg1) + len(seg2):n] = 2
         return x, pos, w, None
 
-    def batch_b(rng):
+    def batch_b(rng, step=0):
         """One contiguous row of up to LEN_B tokens: the statement, up to ~1,700 tokens of prose, the question."""
         while True:
             ex = data.example(rng, data.train_fill, data.train_words, data.train_names, rng.randint(0, 300),
@@ -216,6 +231,55 @@ def main():
         x = torch.tensor([ids])
         return x, torch.arange(len(ids)).unsqueeze(0), w.unsqueeze(0), None
 
+    copy_vocab = [i for i in range(len(vocab)) if i != eos and i not in held_ids]
+
+    def batch_c(rng, step):
+        """Dense copying: TOK_C tokens per step in rows of L tokens, each a chunk X of k tokens repeated to the end
+        of the row, every repeated token a target. X is random tokens of the vocabulary (held-out code words and
+        names excluded) or a stretch of training prose (whose first occurrence gets the next-token loss). Rows of
+        256 tokens first (the heads that find a token by what preceded it form fastest there), then 512-2,048, so
+        that a copy reaches back up to ~1,000 positions."""
+        L = LEN_C[0] if step < args.steps_c * C_SHORT else rng.choice(LEN_C[1:])
+        rows = TOK_C // L
+        x = torch.full((rows, L), eos, dtype=torch.long)
+        pos = torch.zeros((rows, L), dtype=torch.long)
+        w = torch.zeros((rows, L), dtype=torch.long)
+        for r in range(rows):
+            k = rng.randint(max(8, L // 8), L // 2)
+            prose = rng.random() < C_PROSE
+            if prose:
+                chunk = tok.encode(data.train_fill.take(rng, k + 20))[:k]
+                k = len(chunk)
+            else:
+                chunk = [rng.choice(copy_vocab) for _ in range(k)]
+            row = (chunk * (L // k + 1))[:L]
+            x[r] = torch.tensor(row)
+            off = rng.randint(0, CFG["max_position_embeddings"] - L)
+            pos[r] = torch.arange(L) + off
+            w[r, k:] = 2
+            if prose:
+                w[r, :k] = 1
+        return x, pos, w, None
+
+    def batch_long(rng, step):
+        """One contiguous row of up to LEN_B tokens: a task example (the statement, 100-1,700 tokens of prose, the
+        question) or, for a share B_LIST, a list of training code words stated the same way and asked back
+        ("List:" -> every word of the list a target)."""
+        if rng.random() >= B_LIST:
+            return batch_b(rng)
+        while True:
+            items = " ".join(rng.sample(data.train_words, rng.randint(4, 16)))
+            pre = data.train_fill.take(rng, rng.randint(0, 300)).lstrip("\n")
+            head = tok.encode((pre + "\n" if pre else "") + "List: " + items + ".")
+            q = tok.encode(data.train_fill.take(rng, rng.randint(100, 1700)) + "\nList:")
+            ans = tok.encode(" " + items)
+            ids = head + q + ans + tok.encode(".") + [eos]
+            if len(ids) <= LEN_B:
+                break
+        w = (torch.rand(len(ids)) < LM_SAMPLE).long()
+        w[len(head) + len(q):len(head) + len(q) + len(ans)] = 2
+        return torch.tensor([ids]), torch.arange(len(ids)).unsqueeze(0), w.unsqueeze(0), None
+
     def loss_of(x, pos, w, allowed):
         inp, tgt = x[:, :-1], x[:, 1:]
         h, _ = model.hidden_states(inp, torch.ones_like(inp), pos[:, :-1], allowed=allowed)
@@ -228,6 +292,31 @@ def main():
             return la, torch.zeros(())
         ll = F.cross_entropy(F.linear(hs.index_select(0, lm), model.lm_head.weight), tgt.reshape(-1).index_select(0, lm))
         return la, ll
+
+    probe_rows = [data.example(random.Random(SEED + 7 + i), data.held_fill, data.held_words, data.held_names,
+                               0, 1000, "fact" if i % 3 else "instruction") for i in range(18)]
+
+    @torch.no_grad()
+    def probe():
+        """First-token accuracy on 18 prompts like the held-out ones (held-out prose, words and names, 1,000 tokens
+        between statement and question; other seeds than the held-out set) and copy accuracy on a repeated list
+        of held-out words: printed during training to see whether retrieval forms."""
+        model.eval()
+        hits = {"fact": 0, "instruction": 0}
+        for e in probe_rows:
+            ids = tok.encode(e["prompt"])
+            x = torch.tensor([ids])
+            h, _ = model.hidden_states(x, torch.ones_like(x), torch.arange(len(ids)).unsqueeze(0))
+            hits[e["task"]] += int(F.linear(h[0, -1], model.lm_head.weight).argmax()) == tok.encode(e["expected"])[0]
+        words = random.Random(SEED + 8).sample(data.held_words, 30)
+        ids = tok.encode("List: " + " ".join(words) + ".\nList: " + " ".join(words))
+        x = torch.tensor([ids])
+        h, _ = model.hidden_states(x, torch.ones_like(x), torch.arange(len(ids)).unsqueeze(0))
+        pred = F.linear(h[0, :-1], model.lm_head.weight).argmax(-1)
+        half = len(ids) // 2 + 2
+        copy = float((pred[half:] == x[0, half + 1:]).float().mean())
+        model.train()
+        return f"probe: fact {hits['fact']}/12 instruction {hits['instruction']}/6 held-out copy {copy:.2f}"
 
     def train_phase(name, steps, peak, warmup, data_seed, make_batch):
         """Fresh AdamW, warmup + cosine to 10 %. Checkpointed every CHECKPOINT_EVERY steps (model, optimiser,
@@ -254,7 +343,7 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = lr
             ts = time.time()
-            la, ll = loss_of(*make_batch(rng))
+            la, ll = loss_of(*make_batch(rng, step))
             loss = la + LM_WEIGHT * ll
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -263,6 +352,8 @@ def main():
             if step % 10 == 0 or step == steps - 1 or args.time_steps:
                 print(f"{name} step {step} lr {lr:.2e} answer {la.item():.3f} prose {ll.item():.3f} "
                       f"({time.time() - ts:.1f}s/step, {time.time() - t_phase:.0f}s)", flush=True)
+            if (step + 1) % PROBE_EVERY == 0 or step == steps - 1:
+                print(f"{name} step {step + 1} {probe()}", flush=True)
             if (step + 1) % CHECKPOINT_EVERY == 0 or step == steps - 1:
                 tmp = ck + ".tmp"
                 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.getstate(), "pending": list(pending),
@@ -272,7 +363,8 @@ def main():
         model.eval()
         return time.time() - t_phase
 
-    recipe = f"_p0{args.steps_0}_copy{args.copy_share:g}_h{CFG['num_attention_heads']}_t{CFG['rope_theta']:g}"
+    recipe = (f"_ind{args.circuit}_pb{args.peak_b:g}_p0{args.steps_0}_c{args.steps_c}_copy{args.copy_share:g}_h{CFG['num_attention_heads']}"
+              f"_t{CFG['rope_theta']:g}")
     if args.show_batch:
         for make in (batch_a, batch_b):
             x, pos, w, _ = make(random.Random(0))
@@ -280,7 +372,7 @@ def main():
             print(" ".join(f"{t!r}@{p}{'*' if k == 2 else ''}" for t, p, k in row[:400]))
         return
 
-    final = os.path.join(CACHE, f"long_final_{args.steps_a}_{args.steps_b}{recipe}.pt")
+    final = os.path.join(CACHE, f"long_final_{args.steps_a}_{args.steps_b}{recipe}_b{B_LIST:g}.pt")
     if args.eval_only or os.path.exists(final):
         st = torch.load(final)
         model.load_state_dict(st["model"])
@@ -288,11 +380,12 @@ def main():
         print(f"trained weights loaded from {final}", flush=True)
     else:
         s0 = train_phase("0", args.steps_0, 2e-3, 20, SEED + 1, batch_0) if args.steps_0 else 0.0
-        sa = train_phase("A", args.steps_a, 2e-3, 30, SEED + 11, batch_a)
-        sb = train_phase("B", args.steps_b, 6e-4, 10, SEED + 21, batch_b) if args.steps_b else 0.0
+        sc = train_phase("C", args.steps_c, 3e-3, 50, SEED + 31, batch_c) if args.steps_c else 0.0
+        sa = train_phase("A", args.steps_a, 2e-3, 30, SEED + 11, batch_a) if args.steps_a else 0.0
+        sb = train_phase("B", args.steps_b, args.peak_b, 20, SEED + 21, batch_long) if args.steps_b else 0.0
         if args.time_steps:
             return
-        seconds = {"0": round(s0), "A": round(sa), "B": round(sb)}
+        seconds = {"0": round(s0), "C": round(sc), "A": round(sa), "B": round(sb)}
         torch.save({"model": model.state_dict(), "seconds": seconds}, final)
     model.eval()
 
@@ -337,7 +430,7 @@ def main():
                          for k, v in sorted(per_task.items())},
         },
         "parameters": n_params,
-        "train_steps": {"0": args.steps_0, "A": args.steps_a, "B": args.steps_b},
+        "train_steps": {"0": args.steps_0, "C": args.steps_c, "A": args.steps_a, "B": args.steps_b},
         "train_seconds": seconds,
         "train_code_words": len(data.train_words),
         "heldout_code_words": len(data.held_words),
