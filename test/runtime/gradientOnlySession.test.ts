@@ -47,6 +47,20 @@ describe('gradient loads answer single forward passes from the gradient graph', 
     assert.equal(runnerOf(grad).forwardSessionOpen, false, 'a gradient × input run needs no forward session');
   });
 
+  it('gradient × input runs the gradient graph twice: the prediction, whose rows the target reuses, and the gradient', async function () {
+    const g = grad.runner.gradients as unknown as { graphRuns: number };
+    const r0 = g.graphRuns;
+    const req = { text: 'The old lighthouse keeper walked', methods: ['gradient-x-input'], params: {}, target: { kind: 'next-token' as const }, trust: false };
+    const r = await explain(req, grad);
+    assert.equal(g.graphRuns - r0, 2);
+    // A changed prompt is not answered from the kept rows: its prediction equals the forward session's.
+    const ids = grad.tokenizer.encodePrompt('The old lighthouse keeper ran').map((t) => t.id);
+    const [a, b] = [await grad.runner.topTokens(ids, 3), await plain.runner.topTokens(ids, 3)];
+    assert.equal(g.graphRuns - r0, 3);
+    a.forEach((t, i) => assert.ok(Math.abs(t.logProb - b[i].logProb) <= 1e-4, `${t.logProb} vs ${b[i].logProb}`));
+    assert.ok(r.runs[0].scores[0].some((v) => v !== 0));
+  });
+
   it('a batch of forward passes opens the forward session, with the same values', async function () {
     const ids = grad.tokenizer.encodePrompt(text).map((t) => t.id);
     const items = [ids, ids.slice(0, -1)].map((s) => ({ inputIds: s, queries: [{ position: s.length - 1, tokenId: ids[1] }] }));
