@@ -23,7 +23,7 @@ import { DataType } from './tensorData';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 6;
+export const GRADIENT_MODEL_FORMAT = 7;
 
 export interface GradientModelOptions {
   kind: TargetKind;

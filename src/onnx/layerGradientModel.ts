@@ -25,7 +25,7 @@ export const layerDeltaInput = (s: number): string => `layer_delta.${s}`;
 export const layerActivationOutput = (s: number): string => `layer_activation.${s}`;
 export const layerGradOutput = (s: number): string => `layer_grad.${s}`;
 /** Bump when the graph changes (cache keys). */
-export const LAYER_GRADIENT_MODEL_FORMAT = 2;
+export const LAYER_GRADIENT_MODEL_FORMAT = 3;
 
 export interface LayerGradientModel {
   bytes: Uint8Array;

@@ -8,6 +8,7 @@ import { Node, I, Is } from './graph';
 import { GradContext } from './gradContext';
 import { DataType, isFloatType } from './tensorData';
 import { NORMALIZATION_RULES } from './normalizationRules';
+import { sliceAsPad } from './sliceBackward';
 import type { VjpRule } from './vjpRule';
 
 export type { VjpRule } from './vjpRule';
@@ -207,7 +208,7 @@ export const VJP_RULES: Record<string, VjpRule> = {
     const parts = n.outputs.map((o, i) => gy[i] ?? c.zerosLike(o));
     return [c.op('Concat', parts, { axis: I(attrInt(n, 'axis', 0)) })];
   },
-  Slice: (c, n, gy) => [c.scatterThroughIndexOp(n.inputs[0], gy[0]!, (iota) => c.op('Slice', [iota, ...n.inputs.slice(1)]), false)],
+  Slice: (c, n, gy) => [sliceAsPad(c, n, gy[0]!) ?? c.scatterThroughIndexOp(n.inputs[0], gy[0]!, (iota) => c.op('Slice', [iota, ...n.inputs.slice(1)]), false)],
   Gather: (c, n, gy, needs) => {
     if (!needs[0]) return [];
     const idxRank = c.rank(n.inputs[1]);

@@ -59,6 +59,12 @@ const cases: Case[] = [
   ['Split three ways, one unused', 'Split', [f(2, 7), i64([3], [2, 4, 1])], { axis: I(1) }, { outputs: 3, useOutputs: [0, 2] }],
   ['Slice with steps', 'Slice', [f(4, 6), i64([2], [1, 5]), i64([2], [4, 0]), i64([2], [0, 1]), i64([2], [1, -2])]],
   ['Slice to end', 'Slice', [f(2, 5, 3), i64([1], [1]), i64([1], [9223372036854775807]), i64([1], [1])]],
+  ['Slice from a constant start, unit steps (as a pad)', 'Slice', [f(2, 5, 6), i64([2], [1, 2]), i64([2], [4, 5]), i64([2], [1, -1]), i64([2], [1, 1])]],
+  ['Slice from a constant start with an end past the axis (as a pad)', 'Slice', [f(2, 5), i64([1], [3]), i64([1], [9]), i64([1], [1])]],
+  // Exports write "to the end" as the largest int64 (a JS number would round it to 2^63, which wraps).
+  ['Slice from a negative start to the end (as a pad)', 'Slice', [f(3, 6), i64([1], [-4]), { dims: [1], data: BigInt64Array.from([9223372036854775807n]) }, i64([1], [-1])]],
+  ['Slice from a negative start to a 2^31 - 1 end (as a pad)', 'Slice', [f(4, 3), i64([1], [-3]), i64([1], [2147483647]), i64([1], [0])]],
+  ['Slice with a negative end (scattered)', 'Slice', [f(3, 6), i64([1], [-4]), i64([1], [-1]), i64([1], [1])]],
   ['Expand', 'Expand', [f(3, 1), i64([3], [2, 3, 4])]],
   ['Tile', 'Tile', [f(2, 3), i64([2], [2, 3])]],
   ['Where broadcast', 'Where', [bool([2, 3], [1, 0, 1, 0, 0, 1]), f(2, 3), f(3)]],
