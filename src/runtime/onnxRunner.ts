@@ -6,7 +6,7 @@ import type { LayerGradientBackend } from '../core/layerGradients';
 import type { LogitLensBackend } from '../core/logitLens';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../core/engineProtocol';
-import { LOGIT_ROWS_INPUT, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
+import { LOGIT_ROWS_INPUT, logitRowsHeadCheck, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
 import { readModelSkeleton, type ModelSkeleton } from '../onnx/modelSkeleton';
 import { encodeModel } from '../onnx/onnxProto';
 import * as fs from 'node:fs';
@@ -314,8 +314,11 @@ function loadError(onnxPath: string, err: unknown): EngineError {
 
 /**
  * A session on the logit-row variant of the model, or undefined when the head cannot be rewritten or the variant
- * disagrees with the original graph on a probe input (the original graph is used then). The probe needs a session
- * on the original too, so it runs once per model file and its verdict is cached beside the gradient graphs.
+ * disagrees with the original graph on a probe (the original graph is used then). The check runs once per model
+ * file and its verdict is cached beside the gradient graphs. It compares the rewritten head with the original
+ * tail on the same hidden states, in a session of the head alone (src/onnx/logitRows.ts: nothing before the head
+ * is rewritten); only when that cannot be cut out (unknown hidden rank, contrib-op exports) does it run the whole
+ * original graph, released before the variant opens, so that one model's weights are in memory at a time.
  */
 async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pastOf: (s: ort.InferenceSession) => PastInput[], cacheDir: string | undefined): Promise<ort.InferenceSession | undefined> {
   let bytes: Uint8Array;
@@ -334,13 +337,13 @@ async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pa
     /* not checked yet */
   }
   if (verdict === false) return undefined;
-  // The probe's reference logits come first, from a session that is released before the variant loads: one
-  // model's weights in memory at a time.
+  const head = verdict === undefined ? await headCheck(skeleton) : undefined;
+  // The whole graph's reference logits come first, from a session released before the variant loads.
   const rowsAsked = [4, 1];
   let reference: Float32Array | undefined;
   let vocab = 0;
-  if (verdict === undefined) {
-    const original = await createSession(onnxPath, sessionOptions());
+  if (verdict === undefined && head === undefined) {
+    const original = await createSession(encodeModel(skeleton.model), sessionOptions({ weightsDir: skeleton.dir }));
     try {
       const full = (await original.run(probeFeeds(original, pastOf(original), {}), ['logits'])).logits;
       vocab = full.dims[2];
@@ -349,36 +352,91 @@ async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pa
       await original.release();
     }
   }
+  if (head === false) {
+    saveVerdict(verdictFile, false, onnxPath);
+    return undefined;
+  }
   let rows: ort.InferenceSession;
   try {
     rows = await createSession(bytes, sessionOptions({ weightsDir: skeleton.dir }));
   } catch {
     return undefined;
   }
+  if (head === true) saveVerdict(verdictFile, true, onnxPath);
   if (!reference) return rows;
   let ok = false;
   try {
     const extra = { [LOGIT_ROWS_INPUT]: new ort.Tensor('int64', BigInt64Array.from(rowsAsked.map(BigInt)), [1, rowsAsked.length]) };
     const b = floatData((await rows.run(probeFeeds(rows, pastOf(rows), extra), [ROW_LOGITS_OUTPUT]))[ROW_LOGITS_OUTPUT]);
-    const a = reference;
-    ok = true;
-    for (const [j, pos] of rowsAsked.entries()) {
-      for (let v = 0; v < vocab && ok; v++) if (!(Math.abs(a[pos * vocab + v] - b[j * vocab + v]) <= 1e-3 * (1 + Math.abs(a[pos * vocab + v])))) ok = false;
-    }
+    ok = rowsAgree(reference, b, rowsAsked, vocab);
   } catch {
     ok = false;
   }
-  if (verdictFile) {
-    try {
-      fs.mkdirSync(path.dirname(verdictFile), { recursive: true });
-      fs.writeFileSync(verdictFile, JSON.stringify({ ok, file: onnxPath }));
-    } catch {
-      /* an unwritable cache only means checking again next time */
-    }
-  }
+  saveVerdict(verdictFile, ok, onnxPath);
   if (ok) return rows;
   await rows.release();
   return undefined;
+}
+
+/** Rows `rowsAsked` of full logits [1, seq, vocab] against the picked rows [1, rows, vocab]. */
+function rowsAgree(full: Float32Array, picked: Float32Array, rowsAsked: number[], vocab: number): boolean {
+  if (picked.length !== rowsAsked.length * vocab) return false;
+  for (const [j, pos] of rowsAsked.entries()) {
+    for (let v = 0; v < vocab; v++) if (!(Math.abs(full[pos * vocab + v] - picked[j * vocab + v]) <= 1e-3 * (1 + Math.abs(full[pos * vocab + v])))) return false;
+  }
+  return true;
+}
+
+/**
+ * The rewritten head against the original tail, both fed the same pseudo-random hidden states, in one session of
+ * the head alone (its weights only); undefined when the head cannot be cut out and the whole graph must be checked.
+ */
+async function headCheck(skeleton: ModelSkeleton): Promise<boolean | undefined> {
+  let check: ReturnType<typeof logitRowsHeadCheck>;
+  try {
+    check = logitRowsHeadCheck(skeleton.model);
+  } catch {
+    return undefined;
+  }
+  if (!check) return undefined;
+  let session: ort.InferenceSession;
+  try {
+    session = await createSession(encodeModel(check.model), sessionOptions({ weightsDir: skeleton.dir }));
+  } catch {
+    return undefined;
+  }
+  try {
+    const seq = 5, rowsAsked = [4, 1];
+    // A fixed-seed sequence in [-2, 2): every row and column of the head is exercised with distinct values.
+    let x = 12345;
+    const hidden = Float32Array.from({ length: seq * check.width }, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) * 4 - 2);
+    const feeds: Record<string, ort.Tensor> = {
+      [check.hidden]: new ort.Tensor('float32', hidden, [1, seq, check.width]),
+      [LOGIT_ROWS_INPUT]: new ort.Tensor('int64', BigInt64Array.from(rowsAsked.map(BigInt)), [1, rowsAsked.length]),
+    };
+    const ids = BigInt64Array.from([1n, 2n, 3n, 4n, 5n]);
+    for (const name of check.inputs) {
+      if (name === LOGIT_ROWS_INPUT) continue;
+      feeds[name] = new ort.Tensor('int64', name === 'position_ids' ? BigInt64Array.from([0n, 1n, 2n, 3n, 4n]) : name === 'attention_mask' ? ids.map(() => 1n) : ids, [1, seq]);
+    }
+    const out = await session.run(conformIntFeeds(session, feeds), ['logits', ROW_LOGITS_OUTPUT]);
+    const full = out.logits;
+    return rowsAgree(floatData(full), floatData(out[ROW_LOGITS_OUTPUT]), rowsAsked, full.dims[full.dims.length - 1]);
+  } catch {
+    return undefined;
+  } finally {
+    await session.release();
+  }
+}
+
+function saveVerdict(verdictFile: string | undefined, ok: boolean, onnxPath: string): void {
+  if (!verdictFile) return;
+  try {
+    fs.mkdirSync(path.dirname(verdictFile), { recursive: true });
+    fs.writeFileSync(verdictFile, JSON.stringify({ ok, file: onnxPath }));
+  } catch {
+    /* an unwritable cache only means checking again next time */
+  }
 }
 
 function probeFeeds(session: ort.InferenceSession, pastInputs: PastInput[], extra: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
