@@ -153,8 +153,20 @@ export async function resolveTarget(
   }
 
   /** Fill in each row's probability and score on the unperturbed prompt. */
+  /**
+   * A language model's target read right after the prompt, at tokens of the top list the caller has, needs no
+   * pass of its own: the top list's log-probabilities come from the same pass over the same prompt. On a long
+   * prompt that pass is most of the time to the first streamed result.
+   */
+  function fromTop(plan: TargetPlan): { logProb: number }[][] | undefined {
+    if (!top || classifier) return undefined;
+    const known = new Map(top.map((t) => [t.tokenId, t.logProb]));
+    if (!plan.branches.every((br) => br.continuation.length === 0 && br.terms.every((t) => t.offset === 0 && known.has(t.tokenId)))) return undefined;
+    return plan.branches.map((br) => br.terms.map((t) => ({ logProb: known.get(t.tokenId)! })));
+  }
+
   async function finish(plan: TargetPlan): Promise<TargetPlan> {
-    const values = await runner.score(branchItems(plan, prompt, undefined, undefined, classifier), signal);
+    const values = fromTop(plan) ?? (await runner.score(branchItems(plan, prompt, undefined, undefined, classifier), signal));
     const scores = rowScores(plan, values);
     const filled = new Set<number>();
     plan.rows.forEach((r, i) => (r.score = scores[i]));

@@ -70,25 +70,52 @@ function itemsPerBatch(total: number): number {
   return n > 0 ? n : Math.max(8, 2 ** Math.round(Math.log2(Math.max(1, total / 16))));
 }
 
-/** Score all items in capped batches, in order, reporting progress per batch. */
+/**
+ * How a batch is run: `in-order` runs the planned batches front to back; `cheapest-first` runs the same
+ * batches (same items in each, so the same numbers) in order of their padded tokens after the shared prefix,
+ * ties front first. Deleting a late span leaves a long prefix shared with the prompt and a short suffix, so
+ * cheapest first measures the end of the prompt first and the first results arrive after a short run.
+ */
+export type BatchOrder = 'in-order' | 'cheapest-first';
+
+/** Padded tokens of a batch after the prefix its items share (what one run of it computes; one item runs whole). */
+export function batchCost(batch: readonly ForwardItem[]): number {
+  let shared = batch.length > 1 ? batch[0].inputIds.length : 0;
+  for (const item of batch.slice(1)) shared = Math.min(shared, commonPrefix(batch[0], item));
+  return batch.length * (Math.max(...batch.map((i) => i.inputIds.length)) - shared);
+}
+
+/** Score all items in capped batches, reporting progress per batch (batches in `order`, values in item order). */
 export async function scoreInBatches(
   runner: ModelRunner,
   items: readonly ForwardItem[],
   cap: number,
   signal?: AbortSignal,
   onProgress?: ProgressSink,
-  /** Called after each run with every value so far (streaming methods turn them into partial scores). */
-  onValues?: (values: readonly ScoreValue[][]) => void,
+  /**
+   * Called after each run with every value so far, in item order; an item whose batch has not run yet is a
+   * hole (undefined). Streaming methods turn them into partial scores.
+   */
+  onValues?: (values: readonly (ScoreValue[] | undefined)[]) => void,
+  order: BatchOrder = 'in-order',
 ): Promise<{ values: ScoreValue[][]; batches: number }> {
   const batches = planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'), itemsPerBatch(items.length));
-  const values: ScoreValue[][] = [];
+  const starts: number[] = [];
+  batches.reduce((at, b) => (starts.push(at), at + b.length), 0);
+  const runOrder = batches.map((_, i) => i);
+  if (order === 'cheapest-first') {
+    const costs = batches.map(batchCost);
+    runOrder.sort((a, b) => costs[a] - costs[b] || a - b);
+  }
+  const values: (ScoreValue[] | undefined)[] = new Array(items.length).fill(undefined);
   let done = 0;
-  for (const batch of batches) {
+  for (const bi of runOrder) {
     throwIfAborted(signal);
-    values.push(...(await runner.score(batch, signal)));
-    done += batch.length;
+    const out = await runner.score(batches[bi], signal);
+    out.forEach((v, k) => (values[starts[bi] + k] = v));
+    done += batches[bi].length;
     onValues?.(values);
     onProgress?.(done, items.length);
   }
-  return { values, batches: batches.length };
+  return { values: values as ScoreValue[][], batches: batches.length };
 }

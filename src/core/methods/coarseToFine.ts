@@ -135,25 +135,46 @@ export const coarseToFine: AttributionMethod = {
     const scores = Array.from({ length: rows }, () => new Array<number>(n).fill(0));
     const levels = new Array<SpanLevel | null>(n).fill(null);
     let batches = 0;
+    let passesSoFar = 0;
+    const totalPasses = (passes: number): number => Math.max(passes, Math.min(budget.passes, loo));
     const assign = (node: SpanNode, effect: readonly number[]): void => {
       for (const t of node.tokens) {
         effect.forEach((e, r) => (scores[r][t] = e / node.tokens.length));
         levels[t] = node.level;
       }
     };
+    const meaning = (passes: number): string => `drop in the target log-probability when the token's span is ${baseline === 'delete' ? 'deleted' : 'occluded'}, shared by the span's tokens; refining coarse to fine (${passes} passes so far)`;
+    // Every score so far is an exact occlusion of its span: a consistent picture to show while refining.
+    const send = (nodes: readonly SpanNode[], passes: number, pending?: number[]): void => {
+      const unit = SPAN_LEVELS[Math.max(...nodes.map((c) => SPAN_LEVELS.indexOf(c.level)))];
+      ctx.onPartial?.({ scores, spanLevels: levels, unit, passes, totalPasses: totalPasses(passes), meaning: meaning(passes), ...(pending?.length ? { pending } : {}) });
+      ctx.onProgress?.(passes, totalPasses(passes));
+    };
+    const effectOf = (node: SpanNode, rows: readonly number[][]): number[] => rows.map((row) => row[node.tokens[0]] * node.tokens.length);
     const occlude = async (nodes: SpanNode[]): Promise<number[][]> => {
-      const out = await occlusionScores({ ...ctx, onProgress: undefined }, nodes.map((c) => c.tokens), baseline);
+      // The coarse level has no scores to show before it: it runs its cheapest batches (the prompt's end) first
+      // and streams after each one, its spans not reached yet pending. A refining round streams too; its
+      // spans not reached yet keep their parent's score.
+      const coarse = passesSoFar === 0;
+      const out = await occlusionScores({ ...ctx, onProgress: undefined }, nodes.map((c) => c.tokens), baseline, undefined, {
+        ...(coarse ? { order: 'cheapest-first' as const } : {}),
+        ...(ctx.onPartial || ctx.onProgress
+          ? {
+              onGroups: (finished, partial) => {
+                nodes.forEach((c, i) => finished[i] && assign(c, effectOf(c, partial)));
+                const pending = coarse ? nodes.flatMap((c, i) => (finished[i] ? [] : c.tokens)).sort((a, b) => a - b) : undefined;
+                send(nodes, passesSoFar + finished.filter(Boolean).length * perBranch, pending);
+              },
+            }
+          : {}),
+      });
       batches += out.batches;
-      return nodes.map((c) => out.scores.map((row) => row[c.tokens[0]] * c.tokens.length));
+      return nodes.map((c) => effectOf(c, out.scores));
     };
     const onRound = (state: RefineState, nodes: SpanNode[]): void => {
       nodes.forEach((c) => assign(c, state.effects.get(c)!));
-      const passes = state.passes;
-      const totalPasses = Math.max(passes, Math.min(budget.passes, loo));
-      // Every score so far is an exact occlusion of its span: a consistent picture to show while refining.
-      const unit = SPAN_LEVELS[Math.max(...nodes.map((c) => SPAN_LEVELS.indexOf(c.level)))];
-      ctx.onPartial?.({ scores, spanLevels: levels, unit, passes, totalPasses, meaning: `drop in the target log-probability when the token's span is ${baseline === 'delete' ? 'deleted' : 'occluded'}, shared by the span's tokens; refining coarse to fine (${passes} passes so far)` });
-      ctx.onProgress?.(passes, totalPasses);
+      passesSoFar = state.passes;
+      send(nodes, state.passes);
     };
     // One round refines as many spans as one batch holds (a batch of full-length sequences), at least one.
     const roundPasses = Math.max(1, Math.floor(ctx.maxTokensPerBatch / Math.max(1, n)));

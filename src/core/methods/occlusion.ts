@@ -6,7 +6,7 @@
 import { EngineError } from '../engineProtocol';
 import type { OcclusionBaseline } from '../request';
 import { branchItems, rowScores } from '../targets';
-import { scoreInBatches } from './batching';
+import { scoreInBatches, type BatchOrder } from './batching';
 import type { ScoreValue } from '../modelRunner';
 import type { PartialUnit } from '../partialResult';
 import type { AttributionMethod, MethodContext, MethodOutput } from './method';
@@ -45,6 +45,17 @@ function baselineId(ctx: MethodContext, baseline: Exclude<OcclusionBaseline, 'de
   return id;
 }
 
+/** Options of occlusionScores beyond the groups themselves. */
+export interface OcclusionRun {
+  /** Which batches run first (see BatchOrder); the numbers are the same either way. */
+  order?: BatchOrder;
+  /**
+   * Called after every run but the last with which groups are finished (all their passes ran) and the
+   * scores of those groups (a token of an unfinished group scores 0 here).
+   */
+  onGroups?: (finished: readonly boolean[], scores: number[][]) => void;
+}
+
 /**
  * Runs occlusion over token groups and spreads each group's effect over its tokens. With `stream` and a
  * partial sink in the context, the scores of the groups finished so far go out after every run.
@@ -54,6 +65,7 @@ export async function occlusionScores(
   groups: number[][],
   baseline: OcclusionBaseline,
   stream?: { unit: PartialUnit; meaning: string },
+  run: OcclusionRun = {},
 ): Promise<{ scores: number[][]; batches: number; passes: number }> {
   const classifier = ctx.runner.info.kind === 'sequence-classifier';
   const full = ctx.plan.rows.map((r) => r.score);
@@ -63,35 +75,40 @@ export async function occlusionScores(
     return branchItems(ctx.plan, p.ids, p.mask, p.positions, classifier);
   });
   const n = ctx.prompt.length;
-  /** Scores from the first `finished` groups (a token in no finished group scores 0). */
-  const accumulate = (values: readonly ScoreValue[][], finished: number): { scores: number[][]; counts: Float64Array } => {
+  /** Scores from the finished groups (a token in no finished group scores 0). */
+  const accumulate = (values: readonly (ScoreValue[] | undefined)[], finished: readonly boolean[]): { scores: number[][]; counts: Float64Array } => {
     const sums = ctx.plan.rows.map(() => new Float64Array(n));
     const counts = new Float64Array(n);
-    for (let gi = 0; gi < finished; gi++) {
-      const g = groups[gi];
-      const perturbed = rowScores(ctx.plan, values.slice(gi * perBranch, (gi + 1) * perBranch));
+    groups.forEach((g, gi) => {
+      if (!finished[gi]) return;
+      const perturbed = rowScores(ctx.plan, values.slice(gi * perBranch, (gi + 1) * perBranch) as ScoreValue[][]);
       for (const t of g) {
         counts[t]++;
         perturbed.forEach((s, r) => (sums[r][t] += (full[r] - s) / g.length));
       }
-    }
+    });
     return { scores: sums.map((row) => Array.from(row, (v, t) => (counts[t] ? v / counts[t] : 0))), counts };
   };
+  const finishedOf = (values: readonly (ScoreValue[] | undefined)[]): boolean[] =>
+    groups.map((_, gi) => values.slice(gi * perBranch, (gi + 1) * perBranch).every((v) => v !== undefined));
   const sink = stream && ctx.onPartial;
-  const onValues = sink
-    ? (values: readonly ScoreValue[][]) => {
-        const finished = Math.floor(values.length / Math.max(1, perBranch));
-        if (finished >= groups.length) return; // the final scores follow at once
+  const onValues = sink || run.onGroups
+    ? (values: readonly (ScoreValue[] | undefined)[]) => {
+        const finished = finishedOf(values);
+        if (finished.every(Boolean)) return; // the final scores follow at once
         const { scores, counts } = accumulate(values, finished);
+        run.onGroups?.(finished, scores);
+        if (!sink) return;
         // A token of a sliding window counts as scored only once every window over it ran.
-        const remaining = new Set(groups.slice(finished).flat());
+        const remaining = new Set(groups.filter((_, gi) => !finished[gi]).flat());
         const pending = [...new Set(groups.flat())].filter((t) => remaining.has(t) || !counts[t]).sort((a, b) => a - b);
         for (const t of pending) for (const row of scores) row[t] = 0;
-        sink({ scores, unit: stream.unit, passes: finished * perBranch, totalPasses: groups.length * perBranch, pending, meaning: stream.meaning });
+        const done = finished.filter(Boolean).length;
+        sink({ scores, unit: stream.unit, passes: done * perBranch, totalPasses: groups.length * perBranch, pending, meaning: stream.meaning });
       }
     : undefined;
-  const { values, batches } = await scoreInBatches(ctx.runner, items, ctx.maxTokensPerBatch, ctx.signal, ctx.onProgress, onValues);
-  return { scores: accumulate(values, groups.length).scores, batches, passes: items.length };
+  const { values, batches } = await scoreInBatches(ctx.runner, items, ctx.maxTokensPerBatch, ctx.signal, ctx.onProgress, onValues, run.order);
+  return { scores: accumulate(values, groups.map(() => true)).scores, batches, passes: items.length };
 }
 
 /** Indices of the prompt tokens a method may occlude (special tokens stay). */
