@@ -12,7 +12,8 @@
  *             (goal ≥ 2)
  *   CPU       CPU seconds of every thread: Promptscope's whole explain call (the target's passes included) and
  *             PyTorch's method, and their ratio — what to read when other jobs share the cores and wall times swing
- *   peak RSS  of the child, and ÷ the weight bytes (goals ≤ 1.5 forward-only, ≤ 2.5 gradients)
+ *   peak RSS  of the child, and ÷ the weight bytes (goals ≤ 1.5 forward-only, ≤ 2.5 gradients); loaded RSS: resident
+ *             memory once loaded, before the method's activations (node, tokenizer and sessions), ÷ the weight bytes
  *   Δ torch   largest |ours − PyTorch| over the tokens ÷ largest |PyTorch|: the independent recomputation
  * Plus, per model: the first load with an empty cache (builds the gradient graph) and the cache size.
  * Env: SCALE_MODELS=llama-135m-shape,gpt2-124m-shape  SCALE_LENGTHS=32,128  SCALE_METHODS=occlusion,…  SCALE_REPS=3
@@ -30,7 +31,7 @@ const CHILD = path.join(__dirname, 'scaleChild.ts');
 const list = (env: string | undefined, dflt: string[]): string[] => (env ? env.split(',').map((s) => s.trim()).filter(Boolean) : dflt);
 
 interface ChildOut {
-  loadMs: number; forwardLoadMs?: number; computeMs?: number; cpuMs?: number; peakMb: number; wallMs: number;
+  loadMs: number; loadedMb?: number; forwardLoadMs?: number; computeMs?: number; cpuMs?: number; peakMb: number; wallMs: number;
   inputIds?: number[]; special?: boolean[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
   diagnostics?: { relativeCompletenessGap?: number[]; quadratureSteps?: number[]; backwardPasses: number; forwardPasses: number };
 }
@@ -84,7 +85,7 @@ export async function runScaleBench(): Promise<void> {
   const models = list(process.env.SCALE_MODELS, ['llama-135m-shape', 'gpt2-124m-shape']);
   const lengths = list(process.env.SCALE_LENGTHS, ['32', '128']).map(Number);
   const methods = list(process.env.SCALE_METHODS, ['occlusion', 'gradient-x-input', 'integrated-gradients']);
-  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'IG gap %', 'Δ torch'];
+  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'loaded RSS/weights', 'IG gap %', 'Δ torch'];
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const name of models) {
@@ -105,7 +106,7 @@ export async function runScaleBench(): Promise<void> {
           const out = child(['explain', dir, method, String(length), process.env.SCALE_REPS ?? (length <= 32 ? '3' : '2')], cacheHome);
           outs.push({ method, length, out });
           // Each row as soon as it is measured, so a long run that is stopped keeps what it has.
-          console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s (CPU ${s1(out.cpuMs)} s), whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB`);
+          console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s (CPU ${s1(out.cpuMs)} s), whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB${out.loadedMb === undefined ? "" : `, ${out.loadedMb.toFixed(0)} MB once loaded`}`);
           // PyTorch right after the row, so that both see the same load on a shared machine.
           const c = { method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: out.diagnostics?.quadratureSteps?.[0] ?? out.params?.steps, firstSteps: out.params?.steps, maxSteps: out.params?.maxSteps };
           const t = torchReference(dir, [c]);
@@ -125,7 +126,7 @@ export async function runScaleBench(): Promise<void> {
         const gap = out.diagnostics?.relativeCompletenessGap?.[0];
         rows.push([name, method, String(length), s1(out.computeMs), s1(out.wallMs), s1(out.loadMs), x2(out.loadMs / plain.loadMs), t ? s1(t.ms) : '', t ? x2(t.ms / out.computeMs!) : '',
           out.cpuMs === undefined ? '' : s1(out.cpuMs), t?.cpuMs === undefined ? '' : s1(t.cpuMs), t?.cpuMs && out.cpuMs ? x2(t.cpuMs / out.cpuMs) : '',
-          out.peakMb.toFixed(0), x2((out.peakMb * 1048576) / weights), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
+          out.peakMb.toFixed(0), x2((out.peakMb * 1048576) / weights), out.loadedMb === undefined ? '' : x2((out.loadedMb * 1048576) / weights), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
       });
     } finally {
       fs.rmSync(cacheHome, { recursive: true, force: true });

@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   const forwardLoadMs = ms(t0);
   if (needsGradients) await ensureGradients(lm);
   const loadMs = ms(t0);
+  // Resident memory once loaded, before the method's activations: what the goal on the weights' multiple reads.
+  const loadedMb = process.memoryUsage().rss / 1048576;
   const text = promptOf(lm, Number(lengthArg));
   const computes: number[] = [];
   const cpus: number[] = [];
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
   cpus.sort((a, b) => a - b);
   const run = last!.runs[0];
   console.log(JSON.stringify({
-    forwardLoadMs, loadMs, computeMs: computes[Math.floor(computes.length / 2)], cpuMs: cpus[Math.floor(cpus.length / 2)], peakMb: peakMb(),
+    forwardLoadMs, loadMs, loadedMb, computeMs: computes[Math.floor(computes.length / 2)], cpuMs: cpus[Math.floor(cpus.length / 2)], peakMb: peakMb(),
     inputIds: last!.input.tokens.map((t) => t.id), special: last!.input.tokens.map((t) => t.special), target: last!.target.rows[0].tokenId, score: last!.target.rows[0].score,
     scores: run.scores[0], params: run.params, diagnostics: run.diagnostics,
   }));
