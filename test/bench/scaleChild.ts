@@ -13,11 +13,11 @@ import { ensureGradients, loadModel } from '../../src/runtime/loadedModel';
 const ms = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
 const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
 
-/** A prompt of exactly `length` tokens: words repeated, cut at a token boundary. */
-function promptOf(lm: Awaited<ReturnType<typeof loadModel>>, length: number): string {
+/** A prompt of exactly `length` tokens: words repeated (from word `offset`), cut at a token boundary. */
+function promptOf(lm: Awaited<ReturnType<typeof loadModel>>, length: number, offset = 0): string {
   const words = 'the old lighthouse keeper walked along the rocky shore every morning to watch ships sail past the harbour while gulls circled overhead and'.split(' ');
   let text = '';
-  for (let i = 0; lm.tokenizer.encodePrompt(text).length < length; i++) text += (i ? ' ' : '') + words[i % words.length];
+  for (let i = 0; lm.tokenizer.encodePrompt(text).length < length; i++) text += (i ? ' ' : '') + words[(i + offset) % words.length];
   while (lm.tokenizer.encodePrompt(text).length > length) text = text.slice(0, -1);
   return text;
 }
@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   for (let r = 0; r < Number(repsArg || 1); r++) {
     // Trust figures off (as --no-trust): the row measures the method itself.
     const c0 = process.cpuUsage();
-    last = await explain({ text, methods: [method], params: {}, target: { kind: 'next-token' }, trust: false }, lm, {});
+    // A gradient run keeps the last prompt's prediction rows (a prompt explained again skips that pass): each
+    // repetition explains a prompt of its own, so that every row measures a first explain of its prompt.
+    const prompt = needsGradients && r > 0 ? promptOf(lm, Number(lengthArg), r) : text;
+    last = await explain({ text: prompt, methods: [method], params: {}, target: { kind: 'next-token' }, trust: false }, lm, {});
     const c = process.cpuUsage(c0);
     computes.push(last.runs[0].diagnostics.elapsedMs);
     // CPU time of the whole call, every thread (the target's own passes included): less sensitive to other jobs.
