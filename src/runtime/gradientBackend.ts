@@ -50,6 +50,9 @@ interface CachedMeta {
 
 type ClassScore = 'logit' | 'log-prob';
 
+/** Largest logits rows answer (floats) kept for the next identical question: 16 MB, e.g. 16 rows of a 256k vocabulary. */
+const KEPT_ROWS_FLOATS = 4 * 2 ** 20;
+
 /** Only these two outputs are read (graphs cached by older formats may have more). */
 const FETCHES = ['score', GRADIENT_OUTPUT];
 
@@ -178,7 +181,8 @@ export class OnnxGradientBackend implements GradientBackend {
     const t = res[TARGET_LOGITS];
     const out = { logits: (t.data as Float32Array).slice(), vocab: t.dims[2] };
     for (const v of Object.values(res)) v.dispose?.();
-    this.lastRows = { key, logits: out.logits.slice(), vocab: out.vocab };
+    // Kept only when small (a few rows of the vocabulary): a copy of many rows would double a large call's memory.
+    this.lastRows = out.logits.length <= KEPT_ROWS_FLOATS ? { key, logits: out.logits.slice(), vocab: out.vocab } : undefined;
     return out;
   }
 
