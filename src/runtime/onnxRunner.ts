@@ -401,7 +401,8 @@ async function headCheck(skeleton: ModelSkeleton): Promise<boolean | undefined> 
   if (!check) return undefined;
   let session: ort.InferenceSession;
   try {
-    session = await createSession(encodeModel(check.model), sessionOptions({ weightsDir: skeleton.dir }));
+    // Unoptimised: folding the head's constants (a tied head's transposed embeddings) would cost more than the one run.
+    session = await createSession(encodeModel(check.model), { ...sessionOptions({ weightsDir: skeleton.dir }), graphOptimizationLevel: 'disabled' });
   } catch {
     return undefined;
   }
