@@ -76,11 +76,11 @@ describe('logit-row variant checked on the head alone', function () {
     const b = bundled('promptscope-tiny-lm');
     if (!b) return this.skip();
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-headcheck-'));
-    const saved = process.env.XDG_CACHE_HOME;
-    process.env.XDG_CACHE_HOME = home;
+    const saved = process.env.PROMPTSCOPE_CACHE_DIR;
+    process.env.PROMPTSCOPE_CACHE_DIR = home;
     try {
       const lm = await loadModel(b.dir, { purpose: 'forward' });
-      const dir = path.join(home, 'promptscope', 'logit-rows');
+      const dir = path.join(home, 'logit-rows');
       const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
       assert.equal(files.length, 1, 'one verdict recorded');
       assert.equal((JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8')) as { ok: boolean }).ok, true);
@@ -90,8 +90,8 @@ describe('logit-row variant checked on the head alone', function () {
       assert.ok(Math.abs(scored[0][0].logProb - ref[6][42]) < 1e-4);
       assert.ok(Math.abs(scored[0][1].logProb - ref[3][7]) < 1e-4);
     } finally {
-      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-      else process.env.XDG_CACHE_HOME = saved;
+      if (saved === undefined) delete process.env.PROMPTSCOPE_CACHE_DIR;
+      else process.env.PROMPTSCOPE_CACHE_DIR = saved;
       fs.rmSync(home, { recursive: true, force: true });
     }
   });
