@@ -8,6 +8,7 @@ import type { MethodParams } from '../../src/core/request';
 import type { AttributionResult } from '../../src/core/result';
 import { loadModel } from '../../src/runtime/loadedModel';
 import { runLongModelBench } from './longContextModel';
+import { runLongScaleBench } from './longScaleModel';
 import { median, printTable } from './table';
 
 const PARAGRAPHS = [
@@ -74,4 +75,5 @@ export async function runLongPromptBench(runs = 3): Promise<void> {
     rows,
   );
   await runLongModelBench();
+  await runLongScaleBench();
 }
