@@ -4,6 +4,8 @@
  *
  * Every number is an exact occlusion of its span at its level; an unrefined span's effect is shared evenly by
  * its tokens, as word occlusion does. With no budget limit every token is occluded alone: leave-one-out.
+ * Partial results go out after every batch; the coarse level runs its cheapest batches (the prompt's end) first,
+ * which changes when a span's number arrives, not the number nor which spans are refined.
  */
 import { EngineError } from '../engineProtocol';
 import { groupTokens } from '../aggregation';
