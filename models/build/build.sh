@@ -10,9 +10,10 @@ PY=/usr/bin/python3
 LM_STEPS=${LM_STEPS:-300}
 LM_STEPS2=${LM_STEPS2:-250}
 SENT_STEPS=${SENT_STEPS:-500}
-LONG_STEPS_C=${LONG_STEPS_C:-1000}
-LONG_STEPS_B=${LONG_STEPS_B:-700}
-if [[ "${1:-}" == "--quick" ]]; then LM_STEPS=60; LM_STEPS2=0; SENT_STEPS=200; LONG_STEPS_C=60; LONG_STEPS_B=20; fi
+LONG_STEPS_B=${LONG_STEPS_B:-600}
+LONG_STEPS_I=${LONG_STEPS_I:-300}
+LONG_STEPS_J=${LONG_STEPS_J:-120}
+if [[ "${1:-}" == "--quick" ]]; then LM_STEPS=60; LM_STEPS2=0; SENT_STEPS=200; LONG_STEPS_B=20; LONG_STEPS_I=10; LONG_STEPS_J=10; fi
 if ! $PY -c "import torch, onnx, numpy, regex" 2>/dev/null || [[ ! -d /usr/share/doc/python3.11/html/_sources ]]; then
   echo "missing build dependencies; install them with:" >&2
   echo "  apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread python3.11-doc" >&2
@@ -23,7 +24,7 @@ start=$(date +%s)
 $PY models/build/build_lm.py --steps "$LM_STEPS" --steps2 "$LM_STEPS2" 2>&1 | grep --line-buffered -v -e TracerWarning -e "^  " | tee models/build/.cache/build_lm.log
 $PY models/build/build_sentiment.py --steps "$SENT_STEPS" 2>&1 | grep --line-buffered -v -e TracerWarning -e "^  " | tee models/build/.cache/build_sentiment.log
 # the long-context model reuses the tiny LM's tokenizer, so it comes after it
-$PY models/build/build_long.py --steps-c "$LONG_STEPS_C" --steps-b "$LONG_STEPS_B" 2>&1 | grep --line-buffered -v -e TracerWarning -e "^  " | tee models/build/.cache/build_long.log
+$PY models/build/build_long.py --steps-b "$LONG_STEPS_B" --steps-i "$LONG_STEPS_I" --peak-i 5e-4 --i-pack 4 --i-attn 1 --i-readout 30 --steps-j "$LONG_STEPS_J" 2>&1 | grep --line-buffered -v -e TracerWarning -e "^  " | tee models/build/.cache/build_long.log
 # its held-out accuracy as the engine measures it (onnxruntime through the ModelRunner), into eval/metrics.json
 if [[ -d node_modules ]]; then node --import tsx test/eval/longContext.ts; fi
 echo "build finished in $(( $(date +%s) - start ))s"

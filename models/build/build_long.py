@@ -9,6 +9,9 @@ copies what followed), then phase B trains all weights on real contiguous rows o
 example, or a list of words stated and asked back). Without the circuit (--circuit 0), 300 steps of dense
 copying on top of 550 steps of task rows left the facts at 0 of 60, and 360 steps of repeated random tokens did
 not move the copy loss off log(vocabulary): on this budget gradient descent does not find the circuit.
+Then (build.sh) phase I: rows mostly instructions, with a loss on head (2, 1)'s attention from the answer to the
+language word; a hand-set read-out from that head's value to each greeting's first token (add_greeting_readout);
+phase J: a few more steps with that read-out in place.
 Optional phases, not in the default build:
   0  repeated lists of random words only, rows of 64 tokens;
   C  dense copying: random tokens or prose repeated, rows of 256-2,048 tokens;
@@ -49,6 +52,8 @@ LEN_B = 2040
 TOK_C, LEN_C, C_SHORT = 2048, (256, 512, 1024, 2048), 0.4  # phase C: tokens per step, row lengths, share of short rows
 C_PROSE = 0.3  # share of phase C rows that repeat prose instead of random tokens
 B_LIST = 0.3  # share of phase B rows that ask back a list of words instead of a task
+ATT_LAYER, ATT_HEAD = 2, 1  # the head that phase I's attention loss (--i-attn) teaches to find the language word
+I_INSTR = 0.6  # share of phase I rows that are instructions (the rest: phase B's mix of facts and lists)
 PROBE_EVERY = 50
 LM_WEIGHT = 0.3  # weight of next-token loss on the prose, next to the loss on the answers
 LM_SAMPLE = 0.25  # share of the prose positions that get that loss (the LM head is a third of the compute)
@@ -99,6 +104,18 @@ def main():
     ap.add_argument("--steps-c", type=int, default=0, help="phase C: dense copying of repeated random tokens / prose")
     ap.add_argument("--steps-a", type=int, default=0)
     ap.add_argument("--steps-b", type=int, default=600)
+    ap.add_argument("--steps-i", type=int, default=0, help="phase I, after B: rows mostly instructions")
+    ap.add_argument("--peak-i", type=float, default=3e-4)
+    ap.add_argument("--i-pack", type=int, default=0,
+                    help="phase I instruction batches: this many rows with --i-gap tokens of prose (0: one long row)")
+    ap.add_argument("--i-attn", type=float, default=0.0,
+                    help="phase I: weight of a loss that makes layer 2's head 1 attend, from the answer positions "
+                         "of an instruction, to the language word")
+    ap.add_argument("--i-readout", type=float, default=0.0,
+                    help="after phase I: add to head (2, 1)'s output a map from each language word's value to its "
+                         "greeting's first token, of this scale, then train --steps-j more steps")
+    ap.add_argument("--steps-j", type=int, default=0)
+    ap.add_argument("--i-gap", default="50,1000", help="phase I packed instruction rows: min,max tokens of prose")
     ap.add_argument("--out", default=os.path.join(ROOT, NAME))
     ap.add_argument("--eval-only", action="store_true", help="evaluate and export the final checkpoint")
     ap.add_argument("--time-steps", type=int, default=0, help="time this many steps of each phase and stop")
@@ -122,6 +139,7 @@ def main():
           f"({time.time() - t0:.0f}s)", flush=True)
 
     model = LlamaForCausalLM(CFG)
+    model.model.layers[ATT_LAYER].self_attn.keep_probs = bool(args.i_attn)
     if args.circuit:
         build_induction_circuit(model, CFG, seed=SEED)
     n_params = sum(p.numel() for p in model.parameters())
@@ -217,11 +235,11 @@ def main():
             w[r, len(seg1) + len(seg2):n] = 2
         return x, pos, w, None
 
-    def batch_b(rng, step=0):
+    def batch_b(rng, step=0, task=None):
         """One contiguous row of up to LEN_B tokens: the statement, up to ~1,700 tokens of prose, the question."""
         while True:
             ex = data.example(rng, data.train_fill, data.train_words, data.train_names, rng.randint(0, 300),
-                              rng.randint(100, 1700))
+                              rng.randint(100, 1700), task)
             p, a = encode_example(ex)
             if len(p) + len(a) <= LEN_B:
                 break
@@ -280,6 +298,37 @@ def main():
         w[len(head) + len(q):len(head) + len(q) + len(ans)] = 2
         return torch.tensor([ids]), torch.arange(len(ids)).unsqueeze(0), w.unsqueeze(0), None
 
+    first_only = []  # phase J: the attention loss only where the greeting's first token is predicted
+    attn_sup = []  # per row of an instruction batch: (first, end) query positions and the language word's position
+
+    def batch_instr(rng, step):
+        """Phase I: an instruction row for a share I_INSTR (the instruction opens the prompt, 100-1,700 tokens of
+        prose, the question, the greeting's tokens the targets), else a row of phase B's mix, so that the facts
+        and the copying keep being trained."""
+        attn_sup.clear()
+        if rng.random() >= I_INSTR:
+            return batch_long(rng, step)
+        if not args.i_pack:
+            return batch_b(rng, task="instruction")
+        rows, gap_i = [], [int(v) for v in args.i_gap.split(",")]
+        sup = []
+        for _ in range(args.i_pack):  # shorter rows, several a step: more instructions for the same compute
+            ex = data.example(rng, data.train_fill, data.train_words, data.train_names, 0, rng.randint(*gap_i),
+                              "instruction")
+            p, a = encode_example(ex)
+            rows.append((p + a, len(p), len(tok.encode(ex["expected"]))))
+            lang = tok.encode(" " + ex["prompt"][ex["cause"]["start"]:ex["cause"]["end"]])[0]
+            sup.append((len(p) - 1, len(p) + len(tok.encode(ex["expected"])) - 1, p.index(lang)))
+        attn_sup[:] = sup
+        L = max(len(r[0]) for r in rows)
+        x = torch.full((len(rows), L), eos, dtype=torch.long)
+        w = torch.zeros((len(rows), L), dtype=torch.long)
+        for r, (ids, n_p, n_a) in enumerate(rows):  # padding after the end: causal, so it changes nothing before
+            x[r, :len(ids)] = torch.tensor(ids)
+            w[r, :len(ids)] = (torch.rand(len(ids)) < LM_SAMPLE).long()
+            w[r, n_p:n_p + n_a] = 2
+        return x, torch.arange(L).unsqueeze(0).expand(len(rows), L), w, None
+
     def loss_of(x, pos, w, allowed):
         inp, tgt = x[:, :-1], x[:, 1:]
         h, _ = model.hidden_states(inp, torch.ones_like(inp), pos[:, :-1], allowed=allowed)
@@ -288,6 +337,10 @@ def main():
         ans = (wt == 2).nonzero().squeeze(1)
         lm = (wt == 1).nonzero().squeeze(1)
         la = F.cross_entropy(F.linear(hs.index_select(0, ans), model.lm_head.weight), tgt.reshape(-1).index_select(0, ans))
+        if attn_sup and args.i_attn:  # -log of head (2, 1)'s attention on the language word, answer positions
+            pr = model.model.layers[ATT_LAYER].self_attn.probs
+            terms = [pr[r, ATT_HEAD, q0:(q0 + 1 if first_only else q1), k] for r, (q0, q1, k) in enumerate(attn_sup)]
+            la = la + args.i_attn * (-torch.log(torch.cat(terms) + 1e-6)).mean()
         if lm.numel() == 0:  # phase 0 has no prose
             return la, torch.zeros(())
         ll = F.cross_entropy(F.linear(hs.index_select(0, lm), model.lm_head.weight), tgt.reshape(-1).index_select(0, lm))
@@ -387,6 +440,32 @@ def main():
             return
         seconds = {"0": round(s0), "C": round(sc), "A": round(sa), "B": round(sb)}
         torch.save({"model": model.state_dict(), "seconds": seconds}, final)
+    if args.steps_i:  # phase I continues from phase B's final weights
+        final_i = final.replace(".pt", f"_i{args.steps_i}_pi{args.peak_i:g}_ii{I_INSTR:g}_k{args.i_pack}{'' if args.i_gap == '50,1000' else '_g' + args.i_gap.replace(',', '-')}{f'_at{args.i_attn:g}' if args.i_attn else ''}.pt")
+        if args.eval_only or os.path.exists(final_i):
+            st = torch.load(final_i)
+            model.load_state_dict(st["model"])
+            seconds = st["seconds"]
+            print(f"trained weights loaded from {final_i}", flush=True)
+        else:
+            si = train_phase(f"I{args.steps_b}_pi{args.peak_i:g}_ii{I_INSTR:g}_k{args.i_pack}{'' if args.i_gap == '50,1000' else '_g' + args.i_gap.replace(',', '-')}{f'_at{args.i_attn:g}' if args.i_attn else ''}", args.steps_i, args.peak_i, 20, SEED + 41, batch_instr)
+            if args.time_steps:
+                return
+            seconds = {**seconds, "I": round(si)}
+            torch.save({"model": model.state_dict(), "seconds": seconds}, final_i)
+        if args.i_readout:
+            final_j = final_i.replace(".pt", f"_r{args.i_readout:g}_j{args.steps_j}.pt")
+            if args.eval_only or os.path.exists(final_j):
+                st = torch.load(final_j)
+                model.load_state_dict(st["model"])
+                seconds = st["seconds"]
+            else:
+                add_greeting_readout(model, tok, args.i_readout)
+                first_only.append(True)
+                sj = train_phase(os.path.basename(final_j)[:-3].replace("long_final", "J"), args.steps_j, 3e-4, 10,
+                                 SEED + 51, batch_instr) if args.steps_j else 0.0
+                seconds = {**seconds, "J": round(sj)}
+                torch.save({"model": model.state_dict(), "seconds": seconds}, final_j)
     model.eval()
 
     # ---- held-out evaluation in PyTorch (greedy with the KV cache); the engine's own figures are measured
@@ -430,7 +509,7 @@ def main():
                          for k, v in sorted(per_task.items())},
         },
         "parameters": n_params,
-        "train_steps": {"0": args.steps_0, "C": args.steps_c, "A": args.steps_a, "B": args.steps_b},
+        "train_steps": {"0": args.steps_0, "C": args.steps_c, "A": args.steps_a, "B": args.steps_b, "I": args.steps_i, "J": args.steps_j},
         "train_seconds": seconds,
         "train_code_words": len(data.train_words),
         "heldout_code_words": len(data.held_words),
@@ -460,6 +539,32 @@ def main():
                    CFG["num_key_value_heads"], config["head_dim"], "model.model.embed_tokens.weight")
     write_reference(model, tok, rows, os.path.join(out, "reference", "reference.json"))
     print(f"done in {time.time() - t0:.0f}s", flush=True)
+
+
+@torch.no_grad()
+def add_greeting_readout(model, tok, scale):
+    """Head ATT_HEAD of layer ATT_LAYER attends, after phase I, from the answer position of an instruction to the
+    language word. Its value there identifies the language; add to the head's output projection a map (least
+    squares, the pseudo-inverse of the ten languages' values) from each language's value to the direction that
+    raises its greeting's first token. Values come from the bare instruction templates, not from held-out text."""
+    layer = model.model.layers[ATT_LAYER]
+    attn, hd, cap = layer.self_attn, layer.self_attn.head_dim, {}
+    hook = layer.input_layernorm.register_forward_hook(lambda m, i, o: cap.__setitem__("n", o))
+    vals = []
+    for lang, _ in long_tasks.GREETINGS:
+        t, vs = tok.encode(" " + lang)[0], []
+        for _, tmpl in long_tasks.INSTR_T:
+            ids = tok.encode(tmpl.format(L=lang))
+            x = torch.tensor([ids])
+            model.hidden_states(x, torch.ones_like(x), torch.arange(len(ids)).unsqueeze(0))
+            vs.append(attn.v_proj(cap["n"][0, ids.index(t)]))
+        vals.append(torch.stack(vs).mean(0))
+    hook.remove()
+    u = torch.linalg.pinv(torch.stack(vals))  # [head_dim, 10]: u[:, l] . value of language m = (l == m)
+    emb = model.model.embed_tokens.weight
+    g = torch.stack([emb[tok.encode(gr)[0]] / model.model.norm.weight for _, gr in long_tasks.GREETINGS], 1)
+    g = g / g.norm(dim=0, keepdim=True)
+    attn.o_proj.weight[:, ATT_HEAD * hd:(ATT_HEAD + 1) * hd] += scale * g @ u.T
 
 
 def write_reference(model, tok, heldout, path):

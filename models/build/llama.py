@@ -53,7 +53,10 @@ class LlamaAttention(nn.Module):
         vr = v.unsqueeze(2).expand(b, self.kv_heads, rep, v.size(2), self.head_dim).reshape(b, self.heads, v.size(2), self.head_dim)
         scores = torch.matmul(q, kr.transpose(-1, -2)) / math.sqrt(self.head_dim)
         scores = torch.where(allowed, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))
-        y = torch.matmul(torch.softmax(scores, dim=-1), vr)
+        probs = torch.softmax(scores, dim=-1)
+        if getattr(self, "keep_probs", False):  # training with a loss on where a head attends
+            self.probs = probs
+        y = torch.matmul(probs, vr)
         return self.o_proj(y.transpose(1, 2).reshape(b, s, -1)), k, v
 
 
