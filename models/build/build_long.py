@@ -142,6 +142,7 @@ def main():
     model.model.layers[ATT_LAYER].self_attn.keep_probs = bool(args.i_attn)
     if args.circuit:
         build_induction_circuit(model, CFG, seed=SEED)
+    rng_init = torch.get_rng_state()  # phases I and J start from it, so a build resumed at any phase is the same
     n_params = sum(p.numel() for p in model.parameters())
     print(f"parameters: {n_params}", flush=True)
 
@@ -448,6 +449,7 @@ def main():
             seconds = st["seconds"]
             print(f"trained weights loaded from {final_i}", flush=True)
         else:
+            torch.set_rng_state(rng_init)
             si = train_phase(f"I{args.steps_b}_pi{args.peak_i:g}_ii{I_INSTR:g}_k{args.i_pack}{'' if args.i_gap == '50,1000' else '_g' + args.i_gap.replace(',', '-')}{f'_at{args.i_attn:g}' if args.i_attn else ''}", args.steps_i, args.peak_i, 20, SEED + 41, batch_instr)
             if args.time_steps:
                 return
@@ -461,6 +463,7 @@ def main():
                 seconds = st["seconds"]
             else:
                 add_greeting_readout(model, tok, args.i_readout)
+                torch.set_rng_state(rng_init)
                 first_only.append(True)
                 sj = train_phase(os.path.basename(final_j)[:-3].replace("long_final", "J"), args.steps_j, 3e-4, 10,
                                  SEED + 51, batch_instr) if args.steps_j else 0.0
