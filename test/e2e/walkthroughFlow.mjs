@@ -84,8 +84,17 @@ export async function runWalkthroughFlow(page, { theme, outDir, imagesDir, log =
     if (imagesDir) await page.screenshot({ path: path.join(imagesDir, `${s.id}-${theme}.png`), clip: await clip() });
   };
 
+  // The Welcome editor can re-render its home page (the list of walkthroughs) after it was switched to; the
+  // user then opens the walkthrough again from its tile.
+  const showWalkthrough = async (s) => {
+    if (await stepEl(s).isVisible()) return;
+    await page.locator('.gettingStartedContainer button, .gettingStartedContainer .getting-started-category', { hasText: TITLE }).first().click();
+    await stepEl(s).waitFor({ state: 'visible', timeout: 15_000 });
+  };
   const clickStepButton = async (s) => {
-    await stepEl(s).click();
+    await showWalkthrough(s);
+    // An expanded step's header is disabled (the first step opens expanded).
+    if ((await stepEl(s).getAttribute('aria-expanded')) !== 'true') await stepEl(s).click();
     const button = stepEl(s).locator('.button-link, button, a', { hasText: s.button }).first();
     await button.waitFor({ state: 'visible', timeout: 15_000 });
     await page.waitForTimeout(600); // the step's expand animation
