@@ -11,6 +11,7 @@ import { scoreInBatches } from '../../src/core/methods/batching';
 import type { ForwardItem } from '../../src/core/modelRunner';
 import type { AttributionResult } from '../../src/core/result';
 import { loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
+import { spanOcclusion } from './spanOcclusion';
 
 /** Eight sentences in one paragraph: the coarse level is the sentences. */
 const PROMPT = 'Alice lives in Paris. Bob lives in Rome. The sun is warm. The market opens at seven. Farmers sell bread there. Bob likes the river. Alice reads books. She said that the capital of France is';
@@ -29,14 +30,7 @@ describe('coarse-to-fine first tints on the bundled LM', function () {
     else process.env.PROMPTSCOPE_ITEMS_PER_BATCH = prev;
   });
 
-  async function occlusionOf(result: AttributionResult, span: number[]): Promise<number> {
-    const ids = result.input.tokens.map((t) => t.id);
-    const target = result.target.rows[0].tokenId;
-    const kept = ids.filter((_, i) => !span.includes(i));
-    const [[full]] = await lm.runner.score([{ inputIds: ids, queries: [{ position: ids.length - 1, tokenId: target }] }]);
-    const [[occluded]] = await lm.runner.score([{ inputIds: kept, queries: [{ position: kept.length - 1, tokenId: target }] }]);
-    return full.logProb - occluded.logProb;
-  }
+  const occlusionOf = (result: AttributionResult, span: number[]) => spanOcclusion(lm.runner, result, span);
 
   it('streams the end of the prompt before the coarse level completes, the rest pending, every shown span exact', async function () {
     const partials: AttributionResult[] = [];

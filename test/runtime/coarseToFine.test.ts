@@ -9,6 +9,7 @@ import { explain } from '../../src/core/explain';
 import type { MethodParams } from '../../src/core/request';
 import type { AttributionResult, ResultToken, SpanLevel } from '../../src/core/result';
 import { loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
+import { spanOcclusion } from './spanOcclusion';
 import { spanTree, type SpanNode } from '../../src/core/methods/coarseToFine';
 
 const PROMPT = 'The capital of France is Paris. Everyone knows that.\n\nAlice lives in Berlin, a large city. She said that the capital of France is';
@@ -46,15 +47,7 @@ describe('coarse-to-fine occlusion on the bundled LM', function () {
   const run = (method: string, params: MethodParams = {}): Promise<AttributionResult> =>
     explain({ text: PROMPT, methods: [method], params, target: { kind: 'next-token' }, trust: false }, lm);
 
-  /** Full score − score with these tokens deleted, by one unbatched runner.score call each. */
-  async function occlusionOf(result: AttributionResult, span: number[]): Promise<number> {
-    const ids = result.input.tokens.map((t) => t.id);
-    const target = result.target.rows[0].tokenId;
-    const kept = ids.filter((_, i) => !span.includes(i));
-    const [[full]] = await lm.runner.score([{ inputIds: ids, queries: [{ position: ids.length - 1, tokenId: target }] }]);
-    const [[occluded]] = await lm.runner.score([{ inputIds: kept, queries: [{ position: kept.length - 1, tokenId: target }] }]);
-    return full.logProb - occluded.logProb;
-  }
+  const occlusionOf = (result: AttributionResult, span: number[]) => spanOcclusion(lm.runner, result, span);
 
   for (const passBudget of [4, 12, 30]) {
     it(`every span score is an exact occlusion of its span (pass budget ${passBudget})`, async function () {

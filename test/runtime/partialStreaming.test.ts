@@ -9,6 +9,7 @@ import { explain } from '../../src/core/explain';
 import type { MethodParams } from '../../src/core/request';
 import type { AttributionResult } from '../../src/core/result';
 import { loadModel, type LoadedModel } from '../../src/runtime/loadedModel';
+import { spanOcclusion } from './spanOcclusion';
 
 const PROMPT = 'The capital of France is Paris. Everyone knows that.\n\nAlice lives in Berlin, a large city. She said that the capital of France is';
 
@@ -23,14 +24,7 @@ describe('streaming partial results on the bundled LM', function () {
     return { final, partials };
   };
 
-  async function occlusionOf(result: AttributionResult, span: number[]): Promise<number> {
-    const ids = result.input.tokens.map((t) => t.id);
-    const target = result.target.rows[0].tokenId;
-    const kept = ids.filter((_, i) => !span.includes(i));
-    const [[full]] = await lm.runner.score([{ inputIds: ids, queries: [{ position: ids.length - 1, tokenId: target }] }]);
-    const [[occluded]] = await lm.runner.score([{ inputIds: kept, queries: [{ position: kept.length - 1, tokenId: target }] }]);
-    return full.logProb - occluded.logProb;
-  }
+  const occlusionOf = (result: AttributionResult, span: number[]) => spanOcclusion(lm.runner, result, span);
 
   it('coarse-to-fine sends a partial result per level, each consistent with the final one', async function () {
     const { final, partials } = await run('coarse-to-fine', { passBudget: 30 });
