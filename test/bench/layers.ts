@@ -6,8 +6,15 @@
  *   - layer gradient × activation: one pass of the layer-cut graph fetching every depth (what the method runs;
  *     goal ≤ 3× the forward pass)
  *   - layer integrated gradients at the middle block with 16 steps (19 items, batched as the method batches)
- * and each ÷ the forward pass, timed in turn round after round. The forward pass is the exported graph as it is (full
- * logits; fp16 for the genai Llama, slow on CPUs), the gradient graphs compute the target's row only in fp32.
+ * and each ÷ the forward pass, timed in turn round after round, in wall time and in CPU time of the process (all its
+ * threads). The forward pass is the exported graph as it is (full logits; fp16 for the genai Llama, slow on CPUs),
+ * in the session options of the product's forward runner (sessionOptions.ts: idle threads sleep); the gradient
+ * graphs compute the target's row only in fp32.
+ *
+ * On a shared machine the wall-time ratios of sub-millisecond passes swing with the load: a run is preempted with a
+ * probability that grows with its length, and each preemption adds another process's time slice (milliseconds), so
+ * the longer gradient pass loses more than the forward pass and its median jumps once preemptions reach half the
+ * runs. CPU time leaves out the time spent waiting for a core; the table gives both, and the load average per row.
  * Run: PROMPTSCOPE_THREADS=1 node --import tsx test/bench/layers.ts
  */
 import * as fs from 'node:fs';
@@ -23,6 +30,7 @@ import { loadModel } from '../../src/onnx/modelFile';
 import { DataType } from '../../src/onnx/tensorData';
 import { createGradientBackend } from '../../src/runtime/gradientBackend';
 import { createLayerGradientBackend } from '../../src/runtime/layerGradientBackend';
+import { sessionOptions } from '../../src/runtime/sessionOptions';
 import { median, printTable } from './table';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -35,15 +43,25 @@ const MODELS: { name: string; kind: ModelKind; onnx: string; layers: number; con
 ];
 const THREADS = Number(process.env.PROMPTSCOPE_THREADS) || 0;
 
-async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
+interface Cost { wall: number; cpu: number }
+
+/** Wall and CPU milliseconds (all threads of the process) of one call. */
+async function cost(f: () => Promise<unknown>): Promise<Cost> {
+  const c = process.cpuUsage();
+  const s = process.hrtime.bigint();
+  await f();
+  const wall = Number(process.hrtime.bigint() - s) / 1e6;
+  const d = process.cpuUsage(c);
+  return { wall, cpu: (d.user + d.system) / 1e3 };
+}
+
+const medians = (xs: Cost[]): Cost => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)) });
+
+async function timed(n: number, f: () => Promise<unknown>): Promise<Cost> {
   await f(); // warm-up (and the lazy graph build)
-  const t: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = process.hrtime.bigint();
-    await f();
-    t.push(Number(process.hrtime.bigint() - s) / 1e6);
-  }
-  return median(t);
+  const t: Cost[] = [];
+  for (let i = 0; i < n; i++) t.push(await cost(f));
+  return medians(t);
 }
 
 /**
@@ -51,17 +69,13 @@ async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
  * least `n` rounds, and more (up to 400) until every function has run for half a second in all: medians of 9
  * sub-millisecond passes on a loaded machine varied by a factor of 5 between runs.
  */
-async function interleaved(n: number, fs: (() => Promise<unknown>)[]): Promise<number[]> {
+async function interleaved(n: number, fs: (() => Promise<unknown>)[]): Promise<Cost[]> {
   for (const f of fs) await f(); // warm-up (and the lazy graph builds)
-  const t = fs.map(() => [] as number[]);
-  for (let i = 0; i < 400 && (i < n || t.some((x) => x.reduce((a, b) => a + b, 0) < 500)); i++) {
-    for (const [k, f] of fs.entries()) {
-      const s = process.hrtime.bigint();
-      await f();
-      t[k].push(Number(process.hrtime.bigint() - s) / 1e6);
-    }
+  const t = fs.map(() => [] as Cost[]);
+  for (let i = 0; i < 400 && (i < n || t.some((x) => x.reduce((a, b) => a + b.wall, 0) < 500)); i++) {
+    for (const [k, f] of fs.entries()) t[k].push(await cost(f));
   }
-  return t.map(median);
+  return t.map(medians);
 }
 
 function forwardFeeds(g: Graph, ids: number[]): Record<string, ort.Tensor> {
@@ -86,9 +100,9 @@ export async function runLayerBench(): Promise<void> {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-layerbench-'));
   try {
     for (const m of MODELS) {
-      if (!fs.existsSync(m.onnx)) { rows.push([m.name, '-', 'missing', '', '', '', '', '', '']); continue; }
+      if (!fs.existsSync(m.onnx)) { rows.push([m.name, '-', '', 'missing', '', '', '', '', '']); continue; }
       const g = Graph.fromModelProto(loadModel(m.onnx));
-      const fwd = await ort.InferenceSession.create(m.onnx, { intraOpNumThreads: THREADS });
+      const fwd = await ort.InferenceSession.create(m.onnx, { ...sessionOptions(), intraOpNumThreads: THREADS });
       const grads = await createGradientBackend(path.dirname(m.onnx), m.onnx, { kind: m.kind, cacheDir });
       const layers = createLayerGradientBackend(m.onnx, { kind: m.kind, layers: m.layers, intraOpNumThreads: THREADS || undefined });
       const all = Array.from({ length: m.layers + 1 }, (_, s) => s);
@@ -98,18 +112,21 @@ export async function runLayerBench(): Promise<void> {
         const ids = Array.from({ length: len }, (_, i) => (i * 37 + 11) % Math.min(grads.vocabSize, 1000));
         const target = m.kind === 'causal-lm' ? { tokenIds: [ids[len - 1]], positions: [len - 1], weights: [1] } : { tokenIds: [1], positions: [0], weights: [1], classScore: 'log-prob' as const };
         const item = { inputsEmbeds: grads.embed(ids), inputIds: ids, target };
+        const load = os.loadavg()[0];
         const [tf, tg, tl] = await interleaved(9, [() => fwd.run(forwardFeeds(g, ids)), () => grads.scoreAndGradient([item]), () => layers.scoreAndLayerGradients([item], all)]);
         const ctx = { runner: { gradients: grads, info: { id: m.name } }, params: { steps: 16, maxSteps: 16 }, special: {}, maxTokensPerBatch: 4096, prompt: [] } as unknown as MethodContext;
         const tig = await timed(3, () => layerIntegratedGradientsAt(ctx, layers, { inputIds: ids, target }, mid, () => undefined));
-        rows.push([m.name, String(len), tf.toFixed(1), tg.toFixed(1), (tg / tf).toFixed(2), tl.toFixed(1), (tl / tf).toFixed(2), tig.toFixed(0), (tig / tf).toFixed(1)]);
+        const both = (c: Cost, d = 1): string => `${c.wall.toFixed(d)} / ${c.cpu.toFixed(d)}`;
+        const over = (c: Cost, d = 2): string => `${(c.wall / tf.wall).toFixed(d)} / ${(c.cpu / tf.cpu).toFixed(d)}`;
+        rows.push([m.name, String(len), `${load.toFixed(1)}–${os.loadavg()[0].toFixed(1)}`, both(tf, 2), over(tg), both(tl, 2), over(tl), both(tig, 0), over(tig, 1)]);
       }
     }
   } finally {
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
-  printTable(`Layer methods: cost over one forward pass (medians; layer grad × act fetches every depth; load average ${os.loadavg()[0].toFixed(1)} at the end)`,
-    ['model', 'tokens', 'fwd ms', 'embeds grad ms', 'grad/fwd', 'layer grad×act ms', 'layer/fwd (≤3)', 'layer IG16 ms', 'IG/fwd'], rows);
-  console.log(`Threads: ${THREADS || 'onnxruntime default'} (PROMPTSCOPE_THREADS). Layer IG16 = 19 items: f(x), the baseline stream, f(baseline stream) and 16 path points.`);
+  printTable('Layer methods: cost over one forward pass (medians, wall / CPU of the process; layer grad × act fetches every depth)',
+    ['model', 'tokens', 'load avg', 'fwd ms', 'embeds grad ÷ fwd', 'layer grad×act ms', 'layer ÷ fwd (≤3)', 'layer IG16 ms', 'IG ÷ fwd'], rows);
+  console.log(`Threads: ${THREADS || 'onnxruntime default'} (PROMPTSCOPE_THREADS). Load avg: 1-minute load average before and after the row. Layer IG16 = 19 items: f(x), the baseline stream, f(baseline stream) and 16 path points.`);
 }
 
 if (require.main === module) runLayerBench().catch((e) => { console.error(e); process.exit(1); });
