@@ -17,6 +17,7 @@ import { appendGradients } from './gradients';
 import { buildScoreGraph, dropUnusedInputs, type GradientModelOptions } from './gradientModel';
 import { INPUTS_EMBEDS } from './embeddingCut';
 import { residualStreams } from './residualStream';
+import { matmulsByTransposedWeights } from './transposedWeightMatMuls';
 import { SCORE } from './targetScore';
 import { DataType } from './tensorData';
 import type { Graph } from './graph';
@@ -40,7 +41,16 @@ export interface LayerGradientModel {
   inputs: { name: string; elemType: number }[];
 }
 
-export function buildLayerGradientGraph(model: ModelProto, opts: GradientModelOptions & { layers: number }): { graph: Graph; hiddenSize: number; vocabSize: number; embedding: Float32Array } {
+export interface LayerGradientGraphOptions extends GradientModelOptions {
+  layers: number;
+  /**
+   * Set for a model of small weights: a graph below this many nodes multiplies by transposed weights in its
+   * backward linear layers (transposedWeightMatMuls.ts: fewer kernels, a transposed copy of those weights).
+   */
+  smallGraphNodes?: number;
+}
+
+export function buildLayerGradientGraph(model: ModelProto, opts: LayerGradientGraphOptions): { graph: Graph; hiddenSize: number; vocabSize: number; embedding: Float32Array } {
   const { graph: g, cut, batch, sequence } = buildScoreGraph(model, opts);
   const streams = residualStreams(g, opts.layers, INPUTS_EMBEDS);
   const dims = [batch, sequence, cut.hiddenSize];
@@ -61,10 +71,11 @@ export function buildLayerGradientGraph(model: ModelProto, opts: GradientModelOp
   });
   g.topoSortAndPrune();
   dropUnusedInputs(g, streams.map((_, s) => layerDeltaInput(s)));
+  if (opts.smallGraphNodes !== undefined && g.nodes.length < opts.smallGraphNodes) matmulsByTransposedWeights(g);
   return { graph: g, hiddenSize: cut.hiddenSize, vocabSize: cut.vocabSize, embedding: cut.matrix };
 }
 
-export function buildLayerGradientModel(model: ModelProto, opts: GradientModelOptions & { layers: number }): LayerGradientModel {
+export function buildLayerGradientModel(model: ModelProto, opts: LayerGradientGraphOptions): LayerGradientModel {
   const { graph, hiddenSize, vocabSize, embedding } = buildLayerGradientGraph(model, opts);
   return {
     bytes: encodeModel(graph.toModelProto()),

@@ -14,7 +14,7 @@ import { readModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
 import { createSession } from './executionProviders';
 import { sessionOptions } from './sessionOptions';
-import { modelFileBytes, singleThreadedPass, sizedGradientSessionOptions } from './graphSessionOptions';
+import { LARGE_GRAPH, modelFileBytes, singleThreadedPass, sizedGradientSessionOptions } from './graphSessionOptions';
 
 type ClassScore = 'logit' | 'log-prob';
 
@@ -84,13 +84,17 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
   /**
    * The graph from the cache folder when one is set (<key>.onnx + <key>.json, written data first, metadata last),
    * else built from the skeleton. key = the skeleton's key (graph hash + weight files' size and mtime) + target
-   * kind + class score + block count + LAYER_GRADIENT_MODEL_FORMAT, so a changed model never reuses a stale graph.
+   * kind + class score + block count + small-graph variant + LAYER_GRADIENT_MODEL_FORMAT, so a changed model never reuses a stale graph.
    */
   private cachedOrBuilt(cs: ClassScore): LayerGraph {
     const skeleton = readModelSkeleton(this.onnxPath);
-    const build = (): LayerGraph => buildLayerGradientModel(skeleton.model, { kind: this.opts.kind, classScore: cs, layers: this.opts.layers });
+    // Small weights: small graphs multiply by transposed weights in the backward pass (layerGradientModel.ts).
+    const large = this.opts.largeGraph ?? LARGE_GRAPH;
+    const small = modelFileBytes(this.onnxPath) < large.weightBytes ? { smallGraphNodes: large.nodes } : {};
+    const build = (): LayerGraph => buildLayerGradientModel(skeleton.model, { kind: this.opts.kind, classScore: cs, layers: this.opts.layers, ...small });
     if (!this.opts.cacheDir) return build();
-    const base = path.join(this.opts.cacheDir, `${skeleton.key.slice(0, 32)}-${this.opts.kind}-${cs}-l${this.opts.layers}-v${LAYER_GRADIENT_MODEL_FORMAT}`);
+    const variant = small.smallGraphNodes !== undefined ? `-s${small.smallGraphNodes}` : '';
+    const base = path.join(this.opts.cacheDir, `${skeleton.key.slice(0, 32)}-${this.opts.kind}-${cs}-l${this.opts.layers}${variant}-v${LAYER_GRADIENT_MODEL_FORMAT}`);
     try {
       const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as Omit<LayerGraph, 'bytes'> & { format: number };
       if (meta.format === LAYER_GRADIENT_MODEL_FORMAT) return { layers: meta.layers, nodes: meta.nodes, hiddenSize: meta.hiddenSize, vocabSize: meta.vocabSize, inputs: meta.inputs, bytes: fs.readFileSync(`${base}.onnx`) };

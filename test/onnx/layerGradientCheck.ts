@@ -3,8 +3,8 @@
  * extrapolated central differences of the score, perturbing the stream at that depth through its delta input.
  */
 import * as ort from 'onnxruntime-node';
-import type { GradientModel, GradientModelOptions } from '../../src/onnx/gradientModel';
-import { buildLayerGradientModel, layerActivationOutput, layerDeltaInput, layerGradOutput, type LayerGradientModel } from '../../src/onnx/layerGradientModel';
+import type { GradientModel } from '../../src/onnx/gradientModel';
+import { buildLayerGradientModel, layerActivationOutput, layerDeltaInput, layerGradOutput, type LayerGradientGraphOptions, type LayerGradientModel } from '../../src/onnx/layerGradientModel';
 import type { ModelProto } from '../../src/onnx/onnxProto';
 import { loadModel } from '../../src/onnx/modelFile';
 import { embedIds, feedsFor, type ModelCheckInput } from './modelGradientCheck';
@@ -29,14 +29,17 @@ export function layerFeeds(m: LayerGradientModel, x: ModelCheckInput, deltas: Ma
 
 const norm = (a: Float32Array): number => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
 
+/** The runtime's small-graph bound (graphSessionOptions.ts LARGE_GRAPH.nodes): these models get that graph. */
+export const SMALL_GRAPH_NODES = 2000;
+
 export async function checkLayerGradients(
   onnxPath: string,
-  opts: GradientModelOptions & { layers: number },
+  opts: LayerGradientGraphOptions,
   x: ModelCheckInput,
   o: { eps?: number; seed?: number; prepare?: (model: ModelProto) => ModelProto; streams?: number[] } = {},
 ): Promise<{ model: LayerGradientModel; checks: LayerCheck[]; score: number }> {
   const model0 = loadModel(onnxPath);
-  const m = buildLayerGradientModel(o.prepare ? o.prepare(model0) : model0, opts);
+  const m = buildLayerGradientModel(o.prepare ? o.prepare(model0) : model0, { smallGraphNodes: SMALL_GRAPH_NODES, ...opts });
   const sess = await ort.InferenceSession.create(m.bytes);
   const res = await sess.run(layerFeeds(m, x));
   const score = Number((res.score.data as Float32Array)[0]);

@@ -7,7 +7,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkLayerGradients, type LayerCheck } from './layerGradientCheck';
+import * as ort from 'onnxruntime-node';
+import { buildLayerGradientModel } from '../../src/onnx/layerGradientModel';
+import { loadModel } from '../../src/onnx/modelFile';
+import { checkLayerGradients, layerFeeds, SMALL_GRAPH_NODES, type LayerCheck } from './layerGradientCheck';
 import { smoothTinyLayerNorms } from './modelGradientCheck';
 import { bundled, realExport, skipUnless } from './fixtures';
 
@@ -66,4 +69,25 @@ describe('layer gradients (residual stream after every block)', function () {
       assertChecks(r.checks, layers);
     });
   }
+});
+
+describe('small layer graphs multiply by transposed weights', function () {
+  this.timeout(60000);
+
+  it('has fewer nodes than the Gemm form and gives the same score, activations and gradients (tiny LM)', async function () {
+    const b = skipUnless(this, bundled('promptscope-tiny-lm'), 'models/promptscope-tiny-lm');
+    const x = { ids: [271, 305, 279, 1129, 264, 42, 7], targetIds: [264], targetPositions: [6], targetWeights: [1] };
+    const opts = { kind: 'causal-lm' as const, layers: 4 };
+    const small = buildLayerGradientModel(loadModel(b.onnx), { ...opts, smallGraphNodes: SMALL_GRAPH_NODES });
+    const gemm = buildLayerGradientModel(loadModel(b.onnx), opts);
+    // 16 linear layers (4 per block) lose their two Reshapes each; a weight's Transpose is added.
+    assert.ok(small.nodes < gemm.nodes - 16, `${small.nodes} nodes vs ${gemm.nodes}`);
+    const [rs, rg] = await Promise.all([small, gemm].map(async (m) => (await ort.InferenceSession.create(m.bytes)).run(layerFeeds(m, x))));
+    for (const name of Object.keys(rg)) {
+      const a = rs[name].data as Float32Array, c = rg[name].data as Float32Array;
+      const scale = Math.max(...c.map(Math.abs));
+      assert.ok(scale > 0, name);
+      assert.ok(a.every((v, i) => Math.abs(v - c[i]) <= 1e-5 * scale), `${name} differs`);
+    }
+  });
 });
