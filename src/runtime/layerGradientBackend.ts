@@ -133,11 +133,17 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
       const res = await session.run(this.feeds(built.model, group, seq), fetches);
       const score = res.score.data as Float32Array;
       const size = seq * h;
+      // One item keeps the outputs' own arrays (copied out of onnxruntime already); a batch is cut into copies so
+      // that no item holds the whole batch's memory.
+      const part = (name: string, b: number): Float32Array => {
+        const d = res[name].data as Float32Array;
+        return group.length === 1 ? d : d.slice(b * size, (b + 1) * size);
+      };
       idx.forEach((i, b) => {
         out[i] = {
           score: score[b],
-          grads: streams.map((s) => (res[layerGradOutput(s)].data as Float32Array).slice(b * size, (b + 1) * size)),
-          activations: streams.map((s) => (res[layerActivationOutput(s)].data as Float32Array).slice(b * size, (b + 1) * size)),
+          grads: streams.map((s) => part(layerGradOutput(s), b)),
+          activations: streams.map((s) => part(layerActivationOutput(s), b)),
         };
       });
       for (const t of Object.values(res)) t.dispose?.();
@@ -157,8 +163,14 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
       if (t.tokenIds.length !== t.positions.length || t.tokenIds.length !== t.weights.length) throw new Error('Gradient target arrays differ in length.');
     }
     const ints = (elemType: number, get: (it: LayerGradientItem, i: number) => number): ort.Tensor => {
-      const vals = items.flatMap((it) => Array.from({ length: seq }, (_, i) => get(it, i)));
-      return elemType === DataType.INT32 ? new ort.Tensor('int32', Int32Array.from(vals), [B, seq]) : new ort.Tensor('int64', BigInt64Array.from(vals.map(BigInt)), [B, seq]);
+      if (elemType === DataType.INT32) {
+        const a = new Int32Array(B * seq);
+        items.forEach((it, b) => { for (let i = 0; i < seq; i++) a[b * seq + i] = get(it, i); });
+        return new ort.Tensor('int32', a, [B, seq]);
+      }
+      const a = new BigInt64Array(B * seq);
+      items.forEach((it, b) => { for (let i = 0; i < seq; i++) a[b * seq + i] = BigInt(get(it, i)); });
+      return new ort.Tensor('int64', a, [B, seq]);
     };
     const targets = (get: (it: LayerGradientItem) => number[], make: 'int64' | 'float32'): ort.Tensor => {
       // Padded to the longest target list with weight 0.
