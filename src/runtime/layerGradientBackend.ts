@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LayerGradientBackend, LayerGradientItem, LayerGradientValue } from '../core/layerGradients';
 import { throwIfAborted, type ModelKind } from '../core/modelRunner';
-import { buildLayerGradientModel, LAYER_GRADIENT_MODEL_FORMAT, layerActivationOutput, layerDeltaInput, layerGradOutput, type LayerGradientModel } from '../onnx/layerGradientModel';
+import { buildLayerGradientModel, LAYER_GRADIENT_MODEL_FORMAT, layerDeltaInput, layerFetches, layerOutputOf, type LayerGradientModel } from '../onnx/layerGradientModel';
 import { readModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
 import { createSession } from './executionProviders';
@@ -97,7 +97,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
     const base = path.join(this.opts.cacheDir, `${skeleton.key.slice(0, 32)}-${this.opts.kind}-${cs}-l${this.opts.layers}${variant}-v${LAYER_GRADIENT_MODEL_FORMAT}`);
     try {
       const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as Omit<LayerGraph, 'bytes'> & { format: number };
-      if (meta.format === LAYER_GRADIENT_MODEL_FORMAT) return { layers: meta.layers, nodes: meta.nodes, hiddenSize: meta.hiddenSize, vocabSize: meta.vocabSize, inputs: meta.inputs, bytes: fs.readFileSync(`${base}.onnx`) };
+      if (meta.format === LAYER_GRADIENT_MODEL_FORMAT) return { layers: meta.layers, nodes: meta.nodes, hiddenSize: meta.hiddenSize, vocabSize: meta.vocabSize, concatenated: meta.concatenated === true, inputs: meta.inputs, bytes: fs.readFileSync(`${base}.onnx`) };
     } catch {
       /* cache miss or corrupt entry: build below */
     }
@@ -109,7 +109,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
       fs.renameSync(tmp, file);
     };
     write(`${base}.onnx`, model.bytes);
-    write(`${base}.json`, JSON.stringify({ format: LAYER_GRADIENT_MODEL_FORMAT, layers: model.layers, nodes: model.nodes, hiddenSize: model.hiddenSize, vocabSize: model.vocabSize, inputs: model.inputs }));
+    write(`${base}.json`, JSON.stringify({ format: LAYER_GRADIENT_MODEL_FORMAT, layers: model.layers, nodes: model.nodes, hiddenSize: model.hiddenSize, vocabSize: model.vocabSize, concatenated: model.concatenated, inputs: model.inputs }));
     return model;
   }
 
@@ -128,23 +128,20 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
       throwIfAborted(signal);
       const group = idx.map((i) => items[i]);
       const seq = group[0].inputIds.length, h = built.model.hiddenSize;
-      const fetches = ['score', ...streams.flatMap((s) => [layerGradOutput(s), layerActivationOutput(s)])];
+      const fetches = layerFetches(built.model.concatenated, streams);
       const session = built.single && singleThreadedPass(group.length * seq, built.weightBytes) ? await built.single() : built.session;
       const res = await session.run(this.feeds(built.model, group, seq), fetches);
       const score = res.score.data as Float32Array;
       const size = seq * h;
-      // One item keeps the outputs' own arrays (copied out of onnxruntime already); a batch is cut into copies so
-      // that no item holds the whole batch's memory.
-      const part = (name: string, b: number): Float32Array => {
-        const d = res[name].data as Float32Array;
-        return group.length === 1 ? d : d.slice(b * size, (b + 1) * size);
+      // One item keeps views of the outputs' own arrays (copied out of onnxruntime already); a batch is cut into
+      // copies so that no item holds the whole batch's memory.
+      const output = (name: string): Float32Array => res[name].data as Float32Array;
+      const part = (s: number, which: 'grad' | 'activation', b: number): Float32Array => {
+        const v = layerOutputOf(built.model.concatenated, output, s, which, b, group.length, size);
+        return group.length === 1 ? v : v.slice();
       };
       idx.forEach((i, b) => {
-        out[i] = {
-          score: score[b],
-          grads: streams.map((s) => part(layerGradOutput(s), b)),
-          activations: streams.map((s) => part(layerActivationOutput(s), b)),
-        };
+        out[i] = { score: score[b], grads: streams.map((s) => part(s, 'grad', b)), activations: streams.map((s) => part(s, 'activation', b)) };
       });
       for (const t of Object.values(res)) t.dispose?.();
     }

@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { GradientModel } from '../../src/onnx/gradientModel';
-import { buildLayerGradientModel, layerActivationOutput, layerDeltaInput, layerGradOutput, type LayerGradientGraphOptions, type LayerGradientModel } from '../../src/onnx/layerGradientModel';
+import { buildLayerGradientModel, layerDeltaInput, layerOutputOf, type LayerGradientGraphOptions, type LayerGradientModel } from '../../src/onnx/layerGradientModel';
 import type { ModelProto } from '../../src/onnx/onnxProto';
 import { loadModel } from '../../src/onnx/modelFile';
 import { embedIds, feedsFor, type ModelCheckInput } from './modelGradientCheck';
@@ -50,8 +50,10 @@ export async function checkLayerGradients(
   const rand = rng(o.seed ?? 11);
   const checks: LayerCheck[] = [];
   for (const s of o.streams ?? Array.from({ length: m.layers + 1 }, (_, i) => i)) {
-    const grad = res[layerGradOutput(s)].data as Float32Array;
-    const act = res[layerActivationOutput(s)].data as Float32Array;
+    const output = (name: string): Float32Array => res[name].data as Float32Array;
+    const size = x.ids.length * m.hiddenSize;
+    const grad = layerOutputOf(m.concatenated, output, s, 'grad', 0, 1, size);
+    const act = layerOutputOf(m.concatenated, output, s, 'activation', 0, 1, size);
     const gradNorm = norm(grad);
     const details: string[] = [];
     let maxRelErr = 0;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { buildLayerGradientModel } from '../../src/onnx/layerGradientModel';
+import { buildLayerGradientModel, layerOutputOf } from '../../src/onnx/layerGradientModel';
 import { loadModel } from '../../src/onnx/modelFile';
 import { checkLayerGradients, layerFeeds, SMALL_GRAPH_NODES, type LayerCheck } from './layerGradientCheck';
 import { smoothTinyLayerNorms } from './modelGradientCheck';
@@ -71,23 +71,30 @@ describe('layer gradients (residual stream after every block)', function () {
   }
 });
 
-describe('small layer graphs multiply by transposed weights', function () {
+describe('small layer graphs: transposed weights, every depth in one output', function () {
   this.timeout(60000);
 
-  it('has fewer nodes than the Gemm form and gives the same score, activations and gradients (tiny LM)', async function () {
+  it('has fewer nodes than the general form and gives the same score, activations and gradients (tiny LM)', async function () {
     const b = skipUnless(this, bundled('promptscope-tiny-lm'), 'models/promptscope-tiny-lm');
     const x = { ids: [271, 305, 279, 1129, 264, 42, 7], targetIds: [264], targetPositions: [6], targetWeights: [1] };
     const opts = { kind: 'causal-lm' as const, layers: 4 };
     const small = buildLayerGradientModel(loadModel(b.onnx), { ...opts, smallGraphNodes: SMALL_GRAPH_NODES });
-    const gemm = buildLayerGradientModel(loadModel(b.onnx), opts);
+    const general = buildLayerGradientModel(loadModel(b.onnx), opts);
+    assert.equal(small.concatenated, true);
+    assert.equal(general.concatenated, false);
     // 16 linear layers (4 per block) lose their two Reshapes each; a weight's Transpose is added.
-    assert.ok(small.nodes < gemm.nodes - 16, `${small.nodes} nodes vs ${gemm.nodes}`);
-    const [rs, rg] = await Promise.all([small, gemm].map(async (m) => (await ort.InferenceSession.create(m.bytes)).run(layerFeeds(m, x))));
-    for (const name of Object.keys(rg)) {
-      const a = rs[name].data as Float32Array, c = rg[name].data as Float32Array;
-      const scale = Math.max(...c.map(Math.abs));
-      assert.ok(scale > 0, name);
-      assert.ok(a.every((v, i) => Math.abs(v - c[i]) <= 1e-5 * scale), `${name} differs`);
+    assert.ok(small.nodes < general.nodes - 16, `${small.nodes} nodes vs ${general.nodes}`);
+    const [rs, rg] = await Promise.all([small, general].map(async (m) => (await ort.InferenceSession.create(m.bytes)).run(layerFeeds(m, x))));
+    assert.equal((rs.score.data as Float32Array)[0], (rg.score.data as Float32Array)[0]);
+    const size = x.ids.length * small.hiddenSize;
+    for (let s = 0; s <= 4; s++) {
+      for (const which of ['grad', 'activation'] as const) {
+        const a = layerOutputOf(true, (n) => rs[n].data as Float32Array, s, which, 0, 1, size);
+        const c = layerOutputOf(false, (n) => rg[n].data as Float32Array, s, which, 0, 1, size);
+        const scale = Math.max(...c.map(Math.abs));
+        assert.ok(a.length === size && c.length === size && scale > 0, `stream ${s} ${which}`);
+        assert.ok(a.every((v, i) => Math.abs(v - c[i]) <= 1e-5 * scale), `stream ${s} ${which} differs`);
+      }
     }
   });
 });
