@@ -14,7 +14,9 @@
  * On a shared machine the wall-time ratios of sub-millisecond passes swing with the load: a run is preempted with a
  * probability that grows with its length, and each preemption adds another process's time slice (milliseconds), so
  * the longer gradient pass loses more than the forward pass and its median jumps once preemptions reach half the
- * runs. CPU time leaves out the time spent waiting for a core; the table gives both, and the load average per row.
+ * runs. CPU time leaves out the time spent waiting for a core; the table gives both, the share of calls that
+ * waited, and the load average per row (tiny classifier, 64 tokens, 1 thread, load average 9: 5–12 % of the
+ * forward passes and 11–25 % of the layer passes waited over 0.25 ms; wall and CPU ratios 2.32–2.54 and 2.30–2.51).
  * Run: PROMPTSCOPE_THREADS=1 node --import tsx test/bench/layers.ts
  */
 import * as fs from 'node:fs';
@@ -43,7 +45,13 @@ const MODELS: { name: string; kind: ModelKind; onnx: string; layers: number; con
 ];
 const THREADS = Number(process.env.PROMPTSCOPE_THREADS) || 0;
 
-interface Cost { wall: number; cpu: number }
+interface Cost {
+  wall: number;
+  cpu: number;
+  /** Share of the calls that waited for a core: wall time above CPU time by more than WAITED_MS (medians only). */
+  waited?: number;
+}
+const WAITED_MS = 0.25;
 
 /** Wall and CPU milliseconds (all threads of the process) of one call. */
 async function cost(f: () => Promise<unknown>): Promise<Cost> {
@@ -55,7 +63,7 @@ async function cost(f: () => Promise<unknown>): Promise<Cost> {
   return { wall, cpu: (d.user + d.system) / 1e3 };
 }
 
-const medians = (xs: Cost[]): Cost => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)) });
+const medians = (xs: Cost[]): Cost => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)), waited: xs.filter((x) => x.wall - x.cpu > WAITED_MS).length / xs.length });
 
 async function timed(n: number, f: () => Promise<unknown>): Promise<Cost> {
   await f(); // warm-up (and the lazy graph build)
@@ -100,7 +108,7 @@ export async function runLayerBench(): Promise<void> {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-layerbench-'));
   try {
     for (const m of MODELS) {
-      if (!fs.existsSync(m.onnx)) { rows.push([m.name, '-', '', 'missing', '', '', '', '', '']); continue; }
+      if (!fs.existsSync(m.onnx)) { rows.push([m.name, '-', '', 'missing', '', '', '', '', '', '']); continue; }
       const g = Graph.fromModelProto(loadModel(m.onnx));
       const fwd = await ort.InferenceSession.create(m.onnx, { ...sessionOptions(), intraOpNumThreads: THREADS });
       const grads = await createGradientBackend(path.dirname(m.onnx), m.onnx, { kind: m.kind, cacheDir });
@@ -118,15 +126,16 @@ export async function runLayerBench(): Promise<void> {
         const tig = await timed(3, () => layerIntegratedGradientsAt(ctx, layers, { inputIds: ids, target }, mid, () => undefined));
         const both = (c: Cost, d = 1): string => `${c.wall.toFixed(d)} / ${c.cpu.toFixed(d)}`;
         const over = (c: Cost, d = 2): string => `${(c.wall / tf.wall).toFixed(d)} / ${(c.cpu / tf.cpu).toFixed(d)}`;
-        rows.push([m.name, String(len), `${load.toFixed(1)}–${os.loadavg()[0].toFixed(1)}`, both(tf, 2), over(tg), both(tl, 2), over(tl), both(tig, 0), over(tig, 1)]);
+        const pct = (c: Cost): string => `${Math.round(100 * (c.waited ?? 0))}`;
+        rows.push([m.name, String(len), `${load.toFixed(1)}–${os.loadavg()[0].toFixed(1)}`, both(tf, 2), over(tg), both(tl, 2), over(tl), `${pct(tf)} / ${pct(tl)}`, both(tig, 0), over(tig, 1)]);
       }
     }
   } finally {
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
   printTable('Layer methods: cost over one forward pass (medians, wall / CPU of the process; layer grad × act fetches every depth)',
-    ['model', 'tokens', 'load avg', 'fwd ms', 'embeds grad ÷ fwd', 'layer grad×act ms', 'layer ÷ fwd (≤3)', 'layer IG16 ms', 'IG ÷ fwd'], rows);
-  console.log(`Threads: ${THREADS || 'onnxruntime default'} (PROMPTSCOPE_THREADS). Load avg: 1-minute load average before and after the row. Layer IG16 = 19 items: f(x), the baseline stream, f(baseline stream) and 16 path points.`);
+    ['model', 'tokens', 'load avg', 'fwd ms', 'embeds grad ÷ fwd', 'layer grad×act ms', 'layer ÷ fwd (≤3)', 'waited % fwd / layer', 'layer IG16 ms', 'IG ÷ fwd'], rows);
+  console.log(`Threads: ${THREADS || 'onnxruntime default'} (PROMPTSCOPE_THREADS). Load avg: 1-minute load average before and after the row. Waited: share of the timed calls whose wall time exceeded their CPU time by more than ${WAITED_MS} ms (preempted; with several threads CPU time can exceed wall time, so this undercounts). Layer IG16 = 19 items: f(x), the baseline stream, f(baseline stream) and 16 path points.`);
 }
 
 if (require.main === module) runLayerBench().catch((e) => { console.error(e); process.exit(1); });
