@@ -18,22 +18,6 @@ export function sizedGradientSessionOptions(base: ort.InferenceSession.SessionOp
   return size.nodes >= large.nodes || size.weightBytes >= large.weightBytes ? gradientSessionOptions(base) : { ...base, executionMode: 'sequential' };
 }
 
-/**
- * Below this much work per pass (tokens in the batch × bytes of weights), a small graph's pass runs faster on one
- * thread: its kernels are too small for a second thread to win back the hand-off (a sleeping worker is woken per
- * parallel kernel). Layer graph, default 2 threads → 1, medians on a 2-core machine: tiny classifier 16 tokens
- * 0.79 → 0.65 ms, 64 tokens 1.74 → 1.61; GPT-2 fixture 16 tokens 1.07 → 0.78, 64 tokens 1.75 → 1.64; tiny LM
- * (10.5 MB) 16 tokens 2.51 → 2.28, but 64 tokens 6.05 → 6.40 and 256 tokens 32.6 → 39.7 (there two threads win).
- */
-export const SINGLE_THREAD_WORK = 2 ** 28;
-/** Weights up to which a small graph may get a second, single-threaded session (its own copy of the weights). */
-export const SINGLE_THREAD_WEIGHT_BYTES = 16 * 2 ** 20;
-
-/** Whether a pass over `tokens` tokens (batch × sequence) of a small graph should run on a single-threaded session. */
-export function singleThreadedPass(tokens: number, weightBytes: number): boolean {
-  return weightBytes <= SINGLE_THREAD_WEIGHT_BYTES && tokens * weightBytes < SINGLE_THREAD_WORK;
-}
-
 /** Bytes of a model file and its external data files beside it (model.onnx_data, model.onnx.data, …). */
 export function modelFileBytes(onnxPath: string): number {
   const dir = path.dirname(onnxPath), name = path.basename(onnxPath);

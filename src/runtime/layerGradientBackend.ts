@@ -14,20 +14,14 @@ import { readModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
 import { createSession } from './executionProviders';
 import { sessionOptions } from './sessionOptions';
-import { LARGE_GRAPH, modelFileBytes, singleThreadedPass, sizedGradientSessionOptions } from './graphSessionOptions';
+import { LARGE_GRAPH, modelFileBytes, sizedGradientSessionOptions } from './graphSessionOptions';
 
 type ClassScore = 'logit' | 'log-prob';
 
 /** What the session needs of the model (the embedding matrix comes from the embeddings gradient backend). */
 type LayerGraph = Omit<LayerGradientModel, 'embedding'>;
 
-interface Built {
-  session: ort.InferenceSession;
-  model: LayerGraph;
-  weightBytes: number;
-  /** Small graphs only: a single-threaded session for short passes (graphSessionOptions.ts), created on first use. */
-  single?: () => Promise<ort.InferenceSession>;
-}
+interface Built { session: ort.InferenceSession; model: LayerGraph }
 
 export interface LayerGradientBackendOptions {
   kind: ModelKind;
@@ -62,18 +56,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
         const model = this.cachedOrBuilt(cs);
         const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
         if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
-        const weightBytes = modelFileBytes(this.onnxPath);
-        const sized = sizedGradientSessionOptions(options, { nodes: model.nodes, weightBytes }, this.opts.largeGraph);
-        const built: Built = { session: await createSession(model.bytes, sized), model, weightBytes };
-        if (sized.executionMode === 'sequential' && sized.intraOpNumThreads !== 1) {
-          let single: Promise<ort.InferenceSession> | undefined;
-          built.single = () => {
-            single ??= createSession(model.bytes, { ...sized, intraOpNumThreads: 1 });
-            single.catch(() => (single = undefined));
-            return single;
-          };
-        }
-        return built;
+        return { session: await createSession(model.bytes, sizedGradientSessionOptions(options, { nodes: model.nodes, weightBytes: modelFileBytes(this.onnxPath) }, this.opts.largeGraph)), model };
       })();
       s.catch(() => this.sessions.delete(cs));
       this.sessions.set(cs, s);
@@ -129,8 +112,7 @@ export class OnnxLayerGradientBackend implements LayerGradientBackend {
       const group = idx.map((i) => items[i]);
       const seq = group[0].inputIds.length, h = built.model.hiddenSize;
       const fetches = layerFetches(built.model.concatenated, streams);
-      const session = built.single && singleThreadedPass(group.length * seq, built.weightBytes) ? await built.single() : built.session;
-      const res = await session.run(this.feeds(built.model, group, seq), fetches);
+      const res = await built.session.run(this.feeds(built.model, group, seq), fetches);
       const score = res.score.data as Float32Array;
       const size = seq * h;
       // One item keeps views of the outputs' own arrays (copied out of onnxruntime already); a batch is cut into
