@@ -18,8 +18,12 @@
  * Plus, per model: the first load with an empty cache (builds the gradient graph) and the cache size.
  * Env: SCALE_MODELS=llama-135m-shape,gpt2-124m-shape  SCALE_LENGTHS=32,128  SCALE_METHODS=occlusion,…  SCALE_REPS=3
  * (repetitions per row; default 3 at ≤ 32 tokens, else 2)  SCALE_TORCH_REPEATS=3 (PyTorch repetitions)
+ * SCALE_TRUST=1: rows with trust figures on (the product default; method "+trust" in the table, no PyTorch column).
+ * The child is bundled by esbuild as the CLI is (scripts/build.mjs: the same packages external) and run by plain
+ * node, so that its memory and start time are the shipped code's (a TypeScript loader adds about 100-180 MB).
  */
 import { spawnSync } from 'node:child_process';
+import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,7 +35,7 @@ const CHILD = path.join(__dirname, 'scaleChild.ts');
 const list = (env: string | undefined, dflt: string[]): string[] => (env ? env.split(',').map((s) => s.trim()).filter(Boolean) : dflt);
 
 interface ChildOut {
-  loadMs: number; loadedMb?: number; forwardLoadMs?: number; computeMs?: number; cpuMs?: number; peakMb: number; wallMs: number;
+  loadMs: number; loadedMb?: number; methodPeakMb?: number; forwardLoadMs?: number; computeMs?: number; cpuMs?: number; peakMb: number; wallMs: number;
   inputIds?: number[]; special?: boolean[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
   diagnostics?: { relativeCompletenessGap?: number[]; quadratureSteps?: number[]; backwardPasses: number; forwardPasses: number };
 }
@@ -40,9 +44,18 @@ function modelsDir(): string {
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'promptscope', 'scale-models');
 }
 
+/** The child bundled as scripts/build.mjs bundles the CLI (same externals), into dist/. */
+function bundledChild(): string {
+  const out = path.join(REPO, 'dist', 'bench', 'scaleChild.cjs');
+  esbuild.buildSync({ entryPoints: [CHILD], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', external: ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@huggingface/transformers'] });
+  return out;
+}
+let childScript: string | undefined;
+
 function child(args: string[], cacheHome: string): ChildOut {
+  childScript ??= bundledChild();
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+  const r = spawnSync(process.execPath, [childScript, ...args], {
     cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 1_800_000,
     env: { ...process.env, XDG_CACHE_HOME: cacheHome },
   });
@@ -85,7 +98,7 @@ export async function runScaleBench(): Promise<void> {
   const models = list(process.env.SCALE_MODELS, ['llama-135m-shape', 'gpt2-124m-shape']);
   const lengths = list(process.env.SCALE_LENGTHS, ['32', '128']).map(Number);
   const methods = list(process.env.SCALE_METHODS, ['occlusion', 'gradient-x-input', 'integrated-gradients']);
-  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'loaded RSS/weights', 'IG gap %', 'Δ torch'];
+  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'loaded RSS/weights', 'method peak/weights', 'IG gap %', 'Δ torch'];
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const name of models) {
@@ -101,10 +114,17 @@ export async function runScaleBench(): Promise<void> {
       notes.push(`${name}: ${(weights / 1e6).toFixed(0)} MB of weights; bare InferenceSession.create ${s1(plain.loadMs)} s, ${plain.peakMb.toFixed(0)} MB; first gradient load with an empty cache ${s1(cold.loadMs)} s (forward part ${s1(cold.forwardLoadMs)} s); cache ${cacheMb.toFixed(1)} MB (${((100 * cacheMb * 1e6) / weights).toFixed(1)} % of the model).`);
       const outs: { method: string; length: number; out: ChildOut }[] = [];
       const torch: (TorchOut | undefined)[] = [];
+      const trustRows = process.env.SCALE_TRUST === '1';
       for (const method of methods) {
         for (const length of lengths) {
           const out = child(['explain', dir, method, String(length), process.env.SCALE_REPS ?? (length <= 32 ? '3' : '2')], cacheHome);
           outs.push({ method, length, out });
+          const row = outs.length - 1;
+          if (trustRows) {
+            const withTrust = child(['explain', dir, method, String(length), process.env.SCALE_REPS ?? (length <= 32 ? '3' : '2'), 'trust'], cacheHome);
+            console.log(`  ${name} ${method}+trust ${length}: compute ${s1(withTrust.computeMs)} s, whole ${s1(withTrust.wallMs)} s, peak ${withTrust.peakMb.toFixed(0)} MB`);
+            outs.push({ method: `${method}+trust`, length, out: withTrust });
+          }
           // Each row as soon as it is measured, so a long run that is stopped keeps what it has.
           console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s (CPU ${s1(out.cpuMs)} s), whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB${out.loadedMb === undefined ? "" : `, ${out.loadedMb.toFixed(0)} MB once loaded`}`);
           // PyTorch right after the row, so that both see the same load on a shared machine.
@@ -112,21 +132,21 @@ export async function runScaleBench(): Promise<void> {
           const t = torchReference(dir, [c]);
           if (typeof t === 'string') {
             if (!notes.includes(t)) notes.push(t);
-            torch.push(undefined);
             continue;
           }
-          torch.push(t[0]);
+          torch[row] = t[0];
           console.log(`  ${name} ${method} ${length}: torch ${s1(t[0].ms)} s (CPU ${s1(t[0].cpuMs)} s)${typeof t[0].gap === 'number' ? `, torch IG gap ${(100 * t[0].gap).toPrecision(2)} % at ${c.steps} nodes` : ''}`);
           if (typeof t[0].gap === 'number') notes.push(`${name} integrated gradients ${length} tokens: ${c.steps} ${c.rule} ${c.rule === 'adaptive' ? `intervals (PyTorch's own refinement: ${t[0].steps})` : 'nodes'}, ${out.diagnostics?.backwardPasses ?? NaN} passes; relative completeness gap ${(100 * (out.diagnostics?.relativeCompletenessGap?.[0] ?? NaN)).toPrecision(2)} % (Promptscope), ${(100 * t[0].gap).toPrecision(2)} % (PyTorch, same nodes and baseline).`);
         }
       }
+      if (trustRows) notes.push(`${name} +trust rows: trust figures on (faithfulness and Soft-NC / Soft-NS after the method); compute = the method and its trust figures.`);
       outs.forEach(({ method, length, out }, i) => {
         const t = torch[i];
         const diff = t && out.scores ? Math.max(...out.scores.map((v, k) => Math.abs(v - t.scores[k]))) / Math.max(1e-12, ...t.scores.map(Math.abs)) : NaN;
         const gap = out.diagnostics?.relativeCompletenessGap?.[0];
         rows.push([name, method, String(length), s1(out.computeMs), s1(out.wallMs), s1(out.loadMs), x2(out.loadMs / plain.loadMs), t ? s1(t.ms) : '', t ? x2(t.ms / out.computeMs!) : '',
           out.cpuMs === undefined ? '' : s1(out.cpuMs), t?.cpuMs === undefined ? '' : s1(t.cpuMs), t?.cpuMs && out.cpuMs ? x2(t.cpuMs / out.cpuMs) : '',
-          out.peakMb.toFixed(0), x2((out.peakMb * 1048576) / weights), out.loadedMb === undefined ? '' : x2((out.loadedMb * 1048576) / weights), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
+          out.peakMb.toFixed(0), x2((out.peakMb * 1048576) / weights), out.loadedMb === undefined ? '' : x2((out.loadedMb * 1048576) / weights), out.methodPeakMb === undefined ? '' : x2((out.methodPeakMb * 1048576) / weights), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
       });
     } finally {
       fs.rmSync(cacheHome, { recursive: true, force: true });
@@ -134,7 +154,7 @@ export async function runScaleBench(): Promise<void> {
   }
   printTable('Scale models (ratios measured side by side in this run)', header, rows);
   for (const n of notes) console.log(n);
-  console.log('whole = one child process: node + tsx start, load, method (trust figures off, as --no-trust). IG: PyTorch runs only the final quadrature rule of an adaptive run.');
+  console.log('whole = one child process: node start, load, method (trust figures off, as --no-trust, unless +trust). method peak: the peak RSS while the method ran (the load\'s own peak reset), ÷ the weight bytes. IG: PyTorch runs only the final quadrature rule of an adaptive run.');
 }
 
 if (require.main === module) runScaleBench().catch((e) => { console.error(e); process.exit(1); });
