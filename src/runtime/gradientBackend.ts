@@ -37,6 +37,11 @@ export interface GradientBackendOptions {
   intraOpNumThreads?: number;
   /** The model's skeleton when the caller already read it (its key names the cache entry). */
   skeleton?: ModelSkeleton;
+  /**
+   * Large models: the gradient graph and the embedding-input graph are never open at once; opening one releases the
+   * other (reopened on demand), so that one copy of the weights is in memory (exclusiveSessions.ts).
+   */
+  exclusiveSessions?: boolean;
 }
 
 interface CachedMeta {
@@ -151,6 +156,7 @@ export class OnnxGradientBackend implements GradientBackend {
   ) {
     this.sessions.set(defaultClassScore, Promise.resolve(first));
     this.built = first;
+    this.answersForward = first.session.outputNames.includes(TARGET_LOGITS);
   }
   private readonly built: Built;
 
@@ -159,7 +165,32 @@ export class OnnxGradientBackend implements GradientBackend {
   get backwardCount(): number { return this.count; }
 
   /** Whether the graph also returns the logits rows at the target positions (causal LMs). */
-  get answersForward(): boolean { return this.built.session.outputNames.includes(TARGET_LOGITS); }
+  readonly answersForward: boolean;
+  /** Runs in flight: a session is released only when none is. */
+  private busy = 0;
+  private async running<T>(run: () => Promise<T>): Promise<T> {
+    this.busy += 1;
+    try {
+      return await run();
+    } finally {
+      this.busy -= 1;
+    }
+  }
+  /** Whether a gradient graph session is open (with exclusiveSessions, the embedding-input graph may hold the weights instead). */
+  get gradientSessionOpen(): boolean { return this.sessions.size > 0; }
+  /** Releases the gradient graph sessions (reopened from the cache when next needed). */
+  private async releaseGradientSessions(): Promise<void> {
+    if (this.busy > 0 || this.sessions.size === 0) return;
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of open) await (await s).session.release();
+  }
+  private async releaseEmbedsForward(): Promise<void> {
+    if (this.busy > 0 || !this.embedsForward) return;
+    const open = this.embedsForward;
+    this.embedsForward = undefined;
+    await (await open).session.release();
+  }
 
   /**
    * The full logits rows of one sequence at these positions, from the gradient graph (its forward part computes
@@ -176,7 +207,7 @@ export class OnnxGradientBackend implements GradientBackend {
     const key = JSON.stringify([item.inputIds, item.attentionMask ?? null, item.positionIds ?? null, positions]);
     if (this.lastRows?.key === key) return { logits: this.lastRows.logits.slice(), vocab: this.lastRows.vocab };
     const gi: GradientItem = { ...item, inputsEmbeds: this.embed(item.inputIds), target: { tokenIds: positions.map(() => 0), positions, weights: positions.map(() => 0) } };
-    const res = await built.session.run(this.feeds(built.meta, [gi], seq), [TARGET_LOGITS]);
+    const res = await this.running(() => built.session.run(this.feeds(built.meta, [gi], seq), [TARGET_LOGITS]));
     this.graphRuns += 1;
     const t = res[TARGET_LOGITS];
     const out = { logits: (t.data as Float32Array).slice(), vocab: t.dims[2] };
@@ -205,7 +236,8 @@ export class OnnxGradientBackend implements GradientBackend {
     if (this.opts.kind === 'causal-lm') cs = this.defaultClassScore;
     let s = this.sessions.get(cs);
     if (!s) {
-      s = buildOrLoad(this.onnxPath, this.opts.kind, cs, this.opts, this.key);
+      const free = this.opts.exclusiveSessions ? this.releaseEmbedsForward() : Promise.resolve();
+      s = free.then(() => buildOrLoad(this.onnxPath, this.opts.kind, cs, this.opts, this.key));
       this.sessions.set(cs, s);
     }
     return s;
@@ -232,7 +264,7 @@ export class OnnxGradientBackend implements GradientBackend {
     for (const [cs, idx] of groups) {
       const built = await this.session(cs);
       throwIfAborted(signal);
-      const res = await built.session.run(this.feeds(built.meta, idx.map((i) => items[i]), seq), FETCHES);
+      const res = await this.running(() => built.session.run(this.feeds(built.meta, idx.map((i) => items[i]), seq), FETCHES));
       this.graphRuns += 1;
       const score = res.score.data as Float32Array;
       const grad = res[GRADIENT_OUTPUT].data as Float32Array;
@@ -251,15 +283,7 @@ export class OnnxGradientBackend implements GradientBackend {
   async logProbsFromEmbeds(items: EmbedsForwardItem[], signal?: AbortSignal): Promise<Float32Array[]> {
     throwIfAborted(signal);
     if (items.length === 0) return [];
-    this.embedsForward ??= (async () => {
-      // From the skeleton, like the gradient graph: onnxruntime reads the weights from the model file.
-      const model = buildEmbedsForwardModel(readModelSkeleton(this.onnxPath).model, { causal: this.opts.kind === 'causal-lm' });
-      const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
-      if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
-      const session = await createSession(model.bytes, options);
-      return { session, model };
-    })();
-    const { session, model } = await this.embedsForward;
+    const { session, model } = await this.embedsForwardSession();
     throwIfAborted(signal);
     const seq = items[0].inputIds.length;
     const meta: CachedMeta = { format: 0, vocabSize: this.vocabSize, hiddenSize: this.hiddenSize, inputs: model.inputs.filter((i) => i.name !== LOGIT_ROWS_INPUT) };
@@ -269,7 +293,7 @@ export class OnnxGradientBackend implements GradientBackend {
     });
     const feeds = this.feeds(meta, gi, seq);
     if (model.rows) feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.from(items.map((it) => BigInt(it.position))), [items.length, 1]);
-    const res = await session.run(feeds, [model.output]);
+    const res = await this.running(() => session.run(feeds, [model.output]));
     const logits = res[model.output].data as Float32Array;
     const width = logits.length / items.length;
     const perRow = model.rows || this.opts.kind !== 'causal-lm' ? width : width / seq;
@@ -279,6 +303,32 @@ export class OnnxGradientBackend implements GradientBackend {
     });
     for (const t of Object.values(res)) t.dispose?.();
     return out;
+  }
+
+  /**
+   * The embedding-input graph (built in memory on first use; the cut graph is small to derive): Soft-NC / Soft-NS and,
+   * in gradient loads, batches of forward passes (embedsBatchRows.ts). With exclusiveSessions, opening it releases
+   * the gradient graph.
+   */
+  embedsForwardSession(): Promise<{ session: ort.InferenceSession; model: EmbedsForwardModel }> {
+    if (!this.embedsForward) {
+      const free = this.opts.exclusiveSessions ? this.releaseGradientSessions() : Promise.resolve();
+      this.embedsForward = free.then(async () => {
+        // From the skeleton, like the gradient graph: onnxruntime reads the weights from the model file.
+        const model = buildEmbedsForwardModel(readModelSkeleton(this.onnxPath).model, { causal: this.opts.kind === 'causal-lm' });
+        const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
+        if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
+        const session = await createSession(model.bytes, options);
+        return { session, model };
+      });
+    }
+    return this.embedsForward;
+  }
+
+  /** One run of the embedding-input graph, counted in flight (a session is not released under a run). */
+  async runEmbedsForward(feeds: Record<string, ort.Tensor>, fetches: string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const { session } = await this.embedsForwardSession();
+    return this.running(() => session.run(feeds, fetches));
   }
 
   private feeds(meta: CachedMeta, items: GradientItem[], seq: number): Record<string, ort.Tensor> {

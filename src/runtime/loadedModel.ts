@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { UnsupportedGradientError } from '../onnx/gradients';
 import { createAttentionBackend } from './attentionBackend';
 import { createGradientBackend } from './gradientBackend';
+import { embedsBatchRows } from './embedsBatchRows';
+import { modelFileBytes } from './graphSessionOptions';
 import { ensureHubModel } from './hub/hubModel';
 import { cacheRoot } from './hub/hubSettings';
 import { hubIdOf, resolveModelFolder, type ModelFolder } from './modelFolder';
@@ -116,14 +118,28 @@ export async function ensureGradients(model: LoadedModel, cacheDir = defaultCach
       cacheDir: path.join(cacheDir, 'gradient-graphs'),
       intraOpNumThreads: Number(process.env.PROMPTSCOPE_THREADS) || undefined,
       skeleton: model.runner.skeleton,
+      exclusiveSessions: exclusiveSessionsFor(model.folder.onnxPath),
     });
     model.runner.gradients = backend;
     model.runner.info.supportsGradients = true;
-    if (backend.answersForward) model.runner.rowSource = backend;
+    if (backend.answersForward) {
+      model.runner.rowSource = backend;
+      // A gradient load keeps its forward passes off a forward session of their own (embedsBatchRows.ts).
+      if (!model.runner.forwardSessionOpen) model.runner.batchRowSource = { answer: (items, padId, ctx) => embedsBatchRows(backend, items, padId, ctx), get gradientSessionOpen() { return backend.gradientSessionOpen; } };
+    }
   } catch (err) {
     if (err instanceof UnsupportedGradientError) throw new EngineError('gradients-unsupported', err.message + otherVariantHint(model.folder));
     throw new EngineError('gradients-unsupported', `Gradients could not be prepared for ${model.folder.id}: ${(err as Error).message.split('\n')[0]}. Use an occlusion method instead.${otherVariantHint(model.folder)}`);
   }
+}
+
+/**
+ * From this many bytes of weights (PROMPTSCOPE_EXCLUSIVE_SESSIONS_MB, default 256), a gradient load holds one
+ * weight-mapping session at a time: the gradient graph, or the embedding-input graph that trust figures run on.
+ */
+function exclusiveSessionsFor(onnxPath: string): boolean {
+  const mb = Number(process.env.PROMPTSCOPE_EXCLUSIVE_SESSIONS_MB ?? 256);
+  return modelFileBytes(onnxPath) >= (Number.isFinite(mb) && mb >= 0 ? mb : 256) * 2 ** 20;
 }
 
 /** Blocks of a model from its config (GPT-2 n_layer, most others num_hidden_layers, DistilBERT n_layers). */

@@ -50,6 +50,14 @@ export class OnnxRunner implements ModelRunner {
    * by this graph (the gradient graph, which computes those logits anyway), so that one session maps the weights.
    */
   rowSource?: RowSource;
+  /**
+   * Deferred loads: batches of forward passes answered without the forward session (the embedding-input graph that
+   * Soft-NC / Soft-NS open anyway, embedsBatchRows.ts), so that a gradient run's trust figures map no third copy of
+   * the weights. Single sequences go to it too once the gradient graph has been released for it.
+   */
+  batchRowSource?: { answer(items: ForwardItem[], padId: number, contextLength: number): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }>; gradientSessionOpen: boolean };
+  /** The id that pads batches (the forward session's, for batches answered elsewhere). */
+  padId = 0;
 
   constructor(
     readonly info: ModelInfo,
@@ -106,6 +114,7 @@ export class OnnxRunner implements ModelRunner {
     };
     const runner = new OnnxRunner(info, open, opts.deferSession ? undefined : await open());
     runner.skeleton = skeleton;
+    runner.padId = padId;
     return runner;
   }
 
@@ -154,6 +163,11 @@ export class OnnxRunner implements ModelRunner {
   private async run(items: ForwardItem[], keepPrompt = false): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }> {
     const batch = items.length;
     for (const it of items) for (const id of it.inputIds) if (id >= this.info.vocabSize) throw outOfVocabulary(id, this.info);
+    if (!this.forward && this.batchRowSource && (batch > 1 || !this.batchRowSource.gradientSessionOpen || !this.rowSource)) {
+      const answer = await this.batchRowSource.answer(items, this.padId, this.info.contextLength);
+      this.forwardCount += batch;
+      return answer;
+    }
     if (!this.forward && this.rowSource && batch === 1) {
       // One sequence before any batch has opened the forward session: the gradient graph answers it.
       const positions = [...new Set(items[0].queries.map((q) => q.position))].sort((a, b) => a - b);

@@ -1,6 +1,8 @@
 /**
- * A load for gradient methods opens one session: the gradient graph answers single-sequence forward passes (the
- * prediction, the target), checked against the forward session of a plain load; a batch opens the forward session.
+ * A load for gradient methods opens no forward session: the gradient graph answers single-sequence forward passes
+ * (the prediction, the target) and the embedding-input graph batches (trust figures), checked against the forward
+ * session of a plain load. Large models hold one of the two at a time (forced here with
+ * PROMPTSCOPE_EXCLUSIVE_SESSIONS_MB=0): same scores and trust figures, the gradient graph reopened when needed.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -61,12 +63,47 @@ describe('gradient loads answer single forward passes from the gradient graph', 
     assert.ok(r.runs[0].scores[0].some((v) => v !== 0));
   });
 
-  it('a batch of forward passes opens the forward session, with the same values', async function () {
+  it('a batch of forward passes is answered by the embedding-input graph, with the forward session\'s values', async function () {
     const ids = grad.tokenizer.encodePrompt(text).map((t) => t.id);
-    const items = [ids, ids.slice(0, -1)].map((s) => ({ inputIds: s, queries: [{ position: s.length - 1, tokenId: ids[1] }] }));
+    // Different lengths (right padding), a hidden token, several rows per item.
+    const items = [
+      { inputIds: ids, queries: [{ position: ids.length - 1, tokenId: ids[1] }, { position: 2, tokenId: ids[0] }] },
+      { inputIds: ids.slice(0, -1), attentionMask: ids.slice(0, -1).map((_, i) => (i === 1 ? 0 : 1)), queries: [{ position: ids.length - 2, tokenId: ids[1] }] },
+    ];
     const a = await grad.runner.score(items);
-    assert.equal(runnerOf(grad).forwardSessionOpen, true);
+    assert.equal(runnerOf(grad).forwardSessionOpen, false);
     const b = await plain.runner.score(items);
-    a.forEach((row, k) => assert.ok(Math.abs(row[0].logProb - b[k][0].logProb) <= 1e-6, `${row[0].logProb} vs ${b[k][0].logProb}`));
+    a.forEach((row, k) => row.forEach((v, q) => {
+      assert.ok(Math.abs(v.logProb - b[k][q].logProb) <= 1e-5, `logProb ${v.logProb} vs ${b[k][q].logProb}`);
+      assert.ok(Math.abs(v.logit - b[k][q].logit) <= 1e-5, `logit ${v.logit} vs ${b[k][q].logit}`);
+    }));
+  });
+
+  it('with exclusive sessions, trust figures release the gradient graph and the next gradient run reopens it, with the same numbers', async function () {
+    const saved = process.env.PROMPTSCOPE_EXCLUSIVE_SESSIONS_MB;
+    process.env.PROMPTSCOPE_EXCLUSIVE_SESSIONS_MB = '0';
+    let excl: LoadedModel;
+    try {
+      excl = await loadModel('promptscope-tiny-lm', { purpose: 'gradients' });
+      await ensureGradients(excl, cache);
+    } finally {
+      if (saved === undefined) delete process.env.PROMPTSCOPE_EXCLUSIVE_SESSIONS_MB;
+      else process.env.PROMPTSCOPE_EXCLUSIVE_SESSIONS_MB = saved;
+    }
+    const backend = excl.runner.gradients as unknown as { gradientSessionOpen: boolean };
+    const req = { text, methods: ['gradient-x-input'], params: {}, target: { kind: 'next-token' as const } };
+    const [ra, rb] = [await explain(req, excl), await explain(req, plain)];
+    assert.equal(backend.gradientSessionOpen, false, 'the trust figures released the gradient graph');
+    assert.equal(runnerOf(excl).forwardSessionOpen, false);
+    assert.deepEqual(ra.runs[0].scores, rb.runs[0].scores);
+    const ta = ra.trust!.methods[0], tb = rb.trust!.methods[0];
+    ta.rows.forEach((row, r) => {
+      assert.ok(Math.abs(row.aopcComprehensiveness - tb.rows[r].aopcComprehensiveness) <= 1e-5, `${row.aopcComprehensiveness} vs ${tb.rows[r].aopcComprehensiveness}`);
+      assert.ok(Math.abs(row.aopcSufficiency - tb.rows[r].aopcSufficiency) <= 1e-5, `${row.aopcSufficiency} vs ${tb.rows[r].aopcSufficiency}`);
+    });
+    assert.ok(ta.soft && tb.soft && Math.abs(ta.soft.softNC - tb.soft.softNC) <= 1e-6);
+    const again = await explain({ ...req, trust: false }, excl);
+    assert.equal(backend.gradientSessionOpen, true, 'the gradient run reopened the gradient graph');
+    assert.deepEqual(again.runs[0].scores, ra.runs[0].scores);
   });
 });
