@@ -6,7 +6,8 @@
  * Inputs of the result: inputs_embeds, target_ids, target_positions, target_weights, and whichever of
  * attention_mask / position_ids / token_type_ids (and input_ids, if still used) the model needs.
  * Outputs: score [batch], inputs_embeds_grad [batch, seq, hidden]; causal LMs also target_logits [batch, targets,
- * vocab], the logits rows at the target positions, so that the graph answers forward passes of one sequence too.
+ * vocab], the logits rows at the target positions, so that the graph answers forward passes of one sequence too, and
+ * target_ids_used [batch, targets]: a target id below 0 scores the row's top token (targetScore.ts).
  */
 import { Graph } from './graph';
 import { ModelProto, encodeModel } from './onnxProto';
@@ -14,7 +15,7 @@ import { convertHalfToFloat } from './fp16ToFp32';
 import { upgradeOpset } from './opsetUpgrade';
 import { removePastInputs } from './pastRemoval';
 import { INPUTS_EMBEDS, cutAtEmbeddings } from './embeddingCut';
-import { SCORE, TARGET_IDS, TARGET_LOGITS, TARGET_POSITIONS, TARGET_WEIGHTS, TargetKind, appendTargetScore } from './targetScore';
+import { SCORE, TARGET_IDS, TARGET_IDS_USED, TARGET_LOGITS, TARGET_POSITIONS, TARGET_WEIGHTS, TargetKind, appendTargetScore } from './targetScore';
 import { appendGradients } from './gradients';
 import { unfuseContribOps } from './contribUnfuse';
 import { fuseLayerNorms } from './layerNormFusion';
@@ -23,7 +24,7 @@ import { DataType } from './tensorData';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 7;
+export const GRADIENT_MODEL_FORMAT = 8;
 
 export interface GradientModelOptions {
   kind: TargetKind;
@@ -82,12 +83,15 @@ export function buildScoreGraph(model: ModelProto, opts: GradientModelOptions, k
   const cut = cutAtEmbeddings(g, inputIds);
   removePastInputs(g, INPUTS_EMBEDS, batchSymbols);
   unifyTotalLength(g, idsInfo.dims?.[1]);
-  const score = appendTargetScore(g, logits, opts.kind, opts.classScore);
+  const score = appendTargetScore(g, logits, opts.kind, opts.classScore, keepTargetLogits);
   // Only the score: the full logits are not an output (for causal LMs they are no longer even computed).
   const batch = typeof idsInfo.dims?.[0] === 'string' ? idsInfo.dims[0] : 'batch';
   for (const i of g.inputs) if (i.name === TARGET_IDS || i.name === TARGET_POSITIONS || i.name === TARGET_WEIGHTS) i.dims = [batch, 'targets'];
   g.outputs = [{ name: score, elemType: DataType.FLOAT, dims: [batch] }];
-  if (keepTargetLogits && opts.kind === 'causal-lm') g.outputs.push({ name: TARGET_LOGITS, elemType: DataType.FLOAT, dims: [batch, 'targets', 'vocab'] });
+  if (keepTargetLogits && opts.kind === 'causal-lm') {
+    g.outputs.push({ name: TARGET_LOGITS, elemType: DataType.FLOAT, dims: [batch, 'targets', 'vocab'] });
+    g.outputs.push({ name: TARGET_IDS_USED, elemType: DataType.INT64, dims: [batch, 'targets'] });
+  }
   g.topoSortAndPrune();
   return { graph: g, cut, logits, batch, sequence: idsInfo.dims?.[1] ?? 'sequence' };
 }

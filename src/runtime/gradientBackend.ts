@@ -18,7 +18,7 @@ import {
 } from '../core/modelRunner';
 import { buildEmbedsForwardModel, LOGIT_ROWS_INPUT, type EmbedsForwardModel } from '../onnx/embedsForward';
 import { buildGradientModel, GRADIENT_MODEL_FORMAT, GRADIENT_OUTPUT } from '../onnx/gradientModel';
-import { TARGET_LOGITS } from '../onnx/targetScore';
+import { TARGET_IDS_USED, TARGET_LOGITS } from '../onnx/targetScore';
 import { externalRef, readModelSkeleton, type ModelSkeleton } from '../onnx/modelSkeleton';
 import { DataType } from '../onnx/tensorData';
 import { EmbeddingRows } from './embeddingRows';
@@ -194,8 +194,11 @@ export class OnnxGradientBackend implements GradientBackend {
 
   /**
    * The full logits rows of one sequence at these positions, from the gradient graph (its forward part computes
-   * them for the score anyway; the backward part runs too, with a zero target). Lets a gradient run answer its
-   * few single-sequence forward questions (the prediction, the target) without a second session mapping the weights.
+   * them for the score anyway, and the backward part runs too). Lets a gradient run answer its few single-sequence
+   * forward questions (the prediction, the target) without a second session mapping the weights. The backward part
+   * is not wasted: the run scores the top token at the last position (target id −1, targetScore.ts), and that
+   * gradient is kept for a next-token question on the same prompt (`topTokenGradient`), the one a gradient method
+   * asks right after the prediction.
    */
   async logitRows(item: { inputIds: number[]; attentionMask?: number[]; positionIds?: number[] }, positions: number[], signal?: AbortSignal): Promise<{ logits: Float32Array; vocab: number }> {
     throwIfAborted(signal);
@@ -206,20 +209,49 @@ export class OnnxGradientBackend implements GradientBackend {
     // whole forward and backward pass of this graph, so the last one is kept and given again.
     const key = JSON.stringify([item.inputIds, item.attentionMask ?? null, item.positionIds ?? null, positions]);
     if (this.lastRows?.key === key) return { logits: this.lastRows.logits.slice(), vocab: this.lastRows.vocab };
-    const gi: GradientItem = { ...item, inputsEmbeds: this.embed(item.inputIds), target: { tokenIds: positions.map(() => 0), positions, weights: positions.map(() => 0) } };
-    const res = await this.running(() => built.session.run(this.feeds(built.meta, [gi], seq), [TARGET_LOGITS]));
+    const top = built.session.outputNames.includes(TARGET_IDS_USED);
+    const last = positions.length - 1;
+    const gi: GradientItem = {
+      ...item, inputsEmbeds: this.embed(item.inputIds),
+      target: { tokenIds: positions.map((_, t) => (top && t === last ? -1 : 0)), positions, weights: positions.map((_, t) => (top && t === last ? 1 : 0)) },
+    };
+    const res = await this.running(() => built.session.run(this.feeds(built.meta, [gi], seq), top ? [TARGET_LOGITS, TARGET_IDS_USED, ...FETCHES] : [TARGET_LOGITS]));
     this.graphRuns += 1;
     const t = res[TARGET_LOGITS];
     const out = { logits: (t.data as Float32Array).slice(), vocab: t.dims[2] };
+    this.topTokenGradient = top
+      ? {
+        key: JSON.stringify([item.inputIds, item.attentionMask ?? null, item.positionIds ?? null]), position: positions[last],
+        tokenId: Number((res[TARGET_IDS_USED].data as BigInt64Array)[last]), embeds: gi.inputsEmbeds,
+        value: { score: (res.score.data as Float32Array)[0], grad: (res[GRADIENT_OUTPUT].data as Float32Array).slice() },
+      }
+      : undefined;
     for (const v of Object.values(res)) v.dispose?.();
     // Kept only when small (a few rows of the vocabulary): a copy of many rows would double a large call's memory.
     this.lastRows = out.logits.length <= KEPT_ROWS_FLOATS ? { key, logits: out.logits.slice(), vocab: out.vocab } : undefined;
     return out;
   }
 
+  /** The gradient of the last logitRows run: log p(its top token at its last position), weight 1, default class score. */
+  private topTokenGradient?: { key: string; position: number; tokenId: number; embeds: Float32Array; value: GradientValue };
+
+  /** The kept top-token gradient when this item asks exactly that question (same prompt, embeddings and target). */
+  private keptGradient(it: GradientItem): GradientValue | undefined {
+    const k = this.topTokenGradient, t = it.target;
+    if (!k || t.tokenIds.length !== 1 || t.tokenIds[0] !== k.tokenId || t.positions[0] !== k.position || t.weights[0] !== 1) return undefined;
+    if ((t.classScore ?? this.defaultClassScore) !== this.defaultClassScore) return undefined;
+    if (JSON.stringify([it.inputIds, it.attentionMask ?? null, it.positionIds ?? null]) !== k.key) return undefined;
+    const e = it.inputsEmbeds;
+    if (e.length !== k.embeds.length) return undefined;
+    for (let i = 0; i < e.length; i++) if (e[i] !== k.embeds[i] && !(Number.isNaN(e[i]) && Number.isNaN(k.embeds[i]))) return undefined;
+    return { score: k.value.score, grad: k.value.grad.slice() };
+  }
+
   private lastRows?: { key: string; logits: Float32Array; vocab: number };
   /** Runs of the gradient graph (gradient batches and forward answers alike): what a run costs. */
   graphRuns = 0;
+  /** Gradients given from the last forward answer's run instead of a run of their own. */
+  keptServed = 0;
   /** Row-major [vocab, hidden] token-embedding matrix. */
   get embeddingMatrix(): Float32Array { return this.built.embedding.all(); }
 
@@ -254,13 +286,20 @@ export class OnnxGradientBackend implements GradientBackend {
       const t = it.target;
       if (t.tokenIds.length !== t.positions.length || t.tokenIds.length !== t.weights.length) throw new Error('Gradient target arrays differ in length.');
     }
-    // One session per class score: group items so each group runs in one batch.
+    const out: GradientValue[] = new Array(items.length);
+    // One session per class score: group items so each group runs in one batch. An item whose gradient the last
+    // forward answer already computed (the prompt itself, its top token) is not run again.
     const groups = new Map<ClassScore, number[]>();
     items.forEach((it, i) => {
+      const kept = this.keptGradient(it);
+      if (kept) {
+        out[i] = kept;
+        this.keptServed += 1;
+        return;
+      }
       const cs = it.target.classScore ?? this.defaultClassScore;
       (groups.get(cs) ?? groups.set(cs, []).get(cs)!).push(i);
     });
-    const out: GradientValue[] = new Array(items.length);
     for (const [cs, idx] of groups) {
       const built = await this.session(cs);
       throwIfAborted(signal);

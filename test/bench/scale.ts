@@ -5,6 +5,8 @@
  * GPT-2 small, cached outside the repository). Per model × method × prompt length (32, 128 tokens), each row in its
  * own child process (test/bench/scaleChild.ts) so that its peak RSS is its own:
  *   compute   the method's own time (result diagnostics; median of the child's repetitions)
+ *   call      wall time of the whole explain call (the target's passes included; a gradient method's first pass
+ *             may happen there, in the prediction's run), and torch ÷ call
  *   whole     wall time of the child process: node start, model load, method (what one CLI call costs)
  *   load      model load (+ gradient graph from the cache for gradient methods), and ÷ a bare InferenceSession.create
  *   torch     PyTorch eager on the same weights (test/bench/torchScale.py: batched, no_grad where it applies,
@@ -35,7 +37,7 @@ const CHILD = path.join(__dirname, 'scaleChild.ts');
 const list = (env: string | undefined, dflt: string[]): string[] => (env ? env.split(',').map((s) => s.trim()).filter(Boolean) : dflt);
 
 interface ChildOut {
-  loadMs: number; loadedMb?: number; methodPeakMb?: number; forwardLoadMs?: number; computeMs?: number; cpuMs?: number; peakMb: number; wallMs: number;
+  loadMs: number; loadedMb?: number; methodPeakMb?: number; forwardLoadMs?: number; computeMs?: number; callMs?: number; cpuMs?: number; peakMb: number; wallMs: number;
   inputIds?: number[]; special?: boolean[]; target?: number; scores?: number[]; params?: Record<string, unknown>;
   diagnostics?: { relativeCompletenessGap?: number[]; quadratureSteps?: number[]; backwardPasses: number; forwardPasses: number };
 }
@@ -98,7 +100,7 @@ export async function runScaleBench(): Promise<void> {
   const models = list(process.env.SCALE_MODELS, ['llama-135m-shape', 'gpt2-124m-shape']);
   const lengths = list(process.env.SCALE_LENGTHS, ['32', '128']).map(Number);
   const methods = list(process.env.SCALE_METHODS, ['occlusion', 'gradient-x-input', 'integrated-gradients']);
-  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'loaded RSS/weights', 'method peak/weights', 'IG gap %', 'Δ torch'];
+  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'call s', 'torch/call', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'loaded RSS/weights', 'method peak/weights', 'IG gap %', 'Δ torch'];
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const name of models) {
@@ -126,7 +128,7 @@ export async function runScaleBench(): Promise<void> {
             outs.push({ method: `${method}+trust`, length, out: withTrust });
           }
           // Each row as soon as it is measured, so a long run that is stopped keeps what it has.
-          console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s (CPU ${s1(out.cpuMs)} s), whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB${out.loadedMb === undefined ? "" : `, ${out.loadedMb.toFixed(0)} MB once loaded`}`);
+          console.log(`  ${name} ${method} ${length}: compute ${s1(out.computeMs)} s, call ${s1(out.callMs)} s (CPU ${s1(out.cpuMs)} s), whole ${s1(out.wallMs)} s, load ${s1(out.loadMs)} s (plain ${s1(plain.loadMs)} s), peak ${out.peakMb.toFixed(0)} MB${out.loadedMb === undefined ? "" : `, ${out.loadedMb.toFixed(0)} MB once loaded`}`);
           // PyTorch right after the row, so that both see the same load on a shared machine.
           const c = { method, inputIds: out.inputIds, special: out.special, target: out.target, rule: out.params?.rule ?? 'gauss-legendre', steps: out.diagnostics?.quadratureSteps?.[0] ?? out.params?.steps, firstSteps: out.params?.steps, maxSteps: out.params?.maxSteps };
           const t = torchReference(dir, [c]);
@@ -145,6 +147,7 @@ export async function runScaleBench(): Promise<void> {
         const diff = t && out.scores ? Math.max(...out.scores.map((v, k) => Math.abs(v - t.scores[k]))) / Math.max(1e-12, ...t.scores.map(Math.abs)) : NaN;
         const gap = out.diagnostics?.relativeCompletenessGap?.[0];
         rows.push([name, method, String(length), s1(out.computeMs), s1(out.wallMs), s1(out.loadMs), x2(out.loadMs / plain.loadMs), t ? s1(t.ms) : '', t ? x2(t.ms / out.computeMs!) : '',
+          s1(out.callMs), t && out.callMs ? x2(t.ms / out.callMs) : '',
           out.cpuMs === undefined ? '' : s1(out.cpuMs), t?.cpuMs === undefined ? '' : s1(t.cpuMs), t?.cpuMs && out.cpuMs ? x2(t.cpuMs / out.cpuMs) : '',
           out.peakMb.toFixed(0), x2((out.peakMb * 1048576) / weights), out.loadedMb === undefined ? '' : x2((out.loadedMb * 1048576) / weights), out.methodPeakMb === undefined ? '' : x2((out.methodPeakMb * 1048576) / weights), gap === undefined ? '' : (100 * gap).toPrecision(2), Number.isFinite(diff) ? diff.toExponential(1) : '']);
       });

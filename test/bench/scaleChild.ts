@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   const text = promptOf(lm, Number(lengthArg));
   const computes: number[] = [];
   const cpus: number[] = [];
+  const calls: number[] = [];
   let last;
   for (let r = 0; r < Number(repsArg || 1); r++) {
     // Trust figures off (as --no-trust) unless asked: the row measures the method itself.
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     // repetition explains a prompt of its own, so that every row measures a first explain of its prompt.
     const prompt = needsGradients && r > 0 ? promptOf(lm, Number(lengthArg), r) : text;
     last = await explain({ text: prompt, methods: [method], params: {}, target: { kind: 'next-token' }, trust }, lm, {});
+    calls.push(ms(w0));
     const c = process.cpuUsage(c0);
     computes.push(trust ? ms(w0) : last.runs[0].diagnostics.elapsedMs);
     // CPU time of the whole call, every thread (the target's own passes included): less sensitive to other jobs.
@@ -79,9 +81,10 @@ async function main(): Promise<void> {
   }
   computes.sort((a, b) => a - b);
   cpus.sort((a, b) => a - b);
+  calls.sort((a, b) => a - b);
   const run = last!.runs[0];
   console.log(JSON.stringify({
-    forwardLoadMs, loadMs, loadedMb, loadPeakMb, methodPeakMb: hwmMb(), computeMs: computes[Math.floor(computes.length / 2)], cpuMs: cpus[Math.floor(cpus.length / 2)], peakMb: Math.max(loadPeakMb, peakMb()),
+    forwardLoadMs, loadMs, loadedMb, loadPeakMb, methodPeakMb: hwmMb(), computeMs: computes[Math.floor(computes.length / 2)], cpuMs: cpus[Math.floor(cpus.length / 2)], callMs: calls[Math.floor(calls.length / 2)], peakMb: Math.max(loadPeakMb, peakMb()),
     inputIds: last!.input.tokens.map((t) => t.id), special: last!.input.tokens.map((t) => t.special), target: last!.target.rows[0].tokenId, score: last!.target.rows[0].score,
     scores: run.scores[0], params: run.params, diagnostics: run.diagnostics,
   }));

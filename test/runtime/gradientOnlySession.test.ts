@@ -49,18 +49,33 @@ describe('gradient loads answer single forward passes from the gradient graph', 
     assert.equal(runnerOf(grad).forwardSessionOpen, false, 'a gradient × input run needs no forward session');
   });
 
-  it('gradient × input runs the gradient graph twice: the prediction, whose rows the target reuses, and the gradient', async function () {
-    const g = grad.runner.gradients as unknown as { graphRuns: number };
-    const r0 = g.graphRuns;
+  it('gradient × input runs the gradient graph once: the prediction\'s run also gives its top token\'s gradient', async function () {
+    const g = grad.runner.gradients as unknown as { graphRuns: number; keptServed: number };
+    const [r0, k0] = [g.graphRuns, g.keptServed];
     const req = { text: 'The old lighthouse keeper walked', methods: ['gradient-x-input'], params: {}, target: { kind: 'next-token' as const }, trust: false };
     const r = await explain(req, grad);
-    assert.equal(g.graphRuns - r0, 2);
+    assert.equal(g.graphRuns - r0, 1);
+    assert.equal(g.keptServed - k0, 1);
     // A changed prompt is not answered from the kept rows: its prediction equals the forward session's.
     const ids = grad.tokenizer.encodePrompt('The old lighthouse keeper ran').map((t) => t.id);
     const [a, b] = [await grad.runner.topTokens(ids, 3), await plain.runner.topTokens(ids, 3)];
-    assert.equal(g.graphRuns - r0, 3);
+    assert.equal(g.graphRuns - r0, 2);
     a.forEach((t, i) => assert.ok(Math.abs(t.logProb - b[i].logProb) <= 1e-4, `${t.logProb} vs ${b[i].logProb}`));
+    // The kept gradient is the one a run of its own computes (here after another prompt's forward answer), bit for bit.
+    const first = grad.tokenizer.encodePrompt('The old lighthouse keeper walked').map((t) => t.id);
+    const item = { inputIds: first, inputsEmbeds: grad.runner.gradients!.embed(first), target: { tokenIds: [r.target.rows[0].tokenId], positions: [first.length - 1], weights: [1] } };
+    const [own] = await grad.runner.gradients!.scoreAndGradient([item]);
+    assert.equal(g.graphRuns - r0, 3, 'a run of its own');
+    const x = item.inputsEmbeds;
+    const h = grad.runner.gradients!.hiddenSize;
+    const gxi = r.runs[0].scores[0].map((_, i) => { let s = 0; for (let k = i * h; k < (i + 1) * h; k++) s += own.grad[k] * x[k]; return s; });
+    assert.deepEqual(r.runs[0].scores[0], gxi);
     assert.ok(r.runs[0].scores[0].some((v) => v !== 0));
+    // Another target on the same prompt (not its top token) is not given the kept gradient.
+    await grad.runner.topTokens(first, 3);
+    const k1 = g.keptServed;
+    await grad.runner.gradients!.scoreAndGradient([{ ...item, target: { ...item.target, tokenIds: [ids[0]] } }]);
+    assert.equal(g.keptServed, k1);
   });
 
   it('a batch of forward passes is answered by the embedding-input graph, with the forward session\'s values', async function () {
@@ -102,8 +117,10 @@ describe('gradient loads answer single forward passes from the gradient graph', 
       assert.ok(Math.abs(row.aopcSufficiency - tb.rows[r].aopcSufficiency) <= 1e-5, `${row.aopcSufficiency} vs ${tb.rows[r].aopcSufficiency}`);
     });
     assert.ok(ta.soft && tb.soft && Math.abs(ta.soft.softNC - tb.soft.softNC) <= 1e-6);
-    const again = await explain({ ...req, trust: false }, excl);
+    // Another prompt (the same one is answered from the kept rows and gradient, with no run at all).
+    const next = { ...req, text: 'The old lighthouse keeper walked', trust: false };
+    const again = await explain(next, excl);
     assert.equal(backend.gradientSessionOpen, true, 'the gradient run reopened the gradient graph');
-    assert.deepEqual(again.runs[0].scores, ra.runs[0].scores);
+    assert.deepEqual(again.runs[0].scores, (await explain(next, plain)).runs[0].scores);
   });
 });
