@@ -2,7 +2,7 @@
  * Keys and values of shared prompt prefixes, kept across runs. Occlusion runs batch items that perturb
  * nearby tokens, and every item of a batch shares the prompt up to its first perturbed token: that prefix is
  * computed once per batch (OnnxRunner) and kept here, and so are the unperturbed prompt's own, of which each such
- * prefix is a slice. When only the end of a prompt changed since the last
+ * prefix is a slice (read from the longer entry, not kept twice). When only the end of a prompt changed since the last
  * run, the batches before the edit ask for exactly the same prefixes again and get them from here. An entry is
  * the output of the very computation a miss would run (same ids, same call), so a hit changes no number.
  * Least recently used entries go first once the byte cap (PROMPTSCOPE_PREFIX_CACHE_MB, default 64; 0: off)
