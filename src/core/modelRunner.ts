@@ -32,6 +32,11 @@ export interface ModelInfo {
   supportsGradients: boolean;
   /** The file variant loaded (fp32, fp16, q4 …) and why it was chosen. */
   variant?: { name: string; reason: string };
+  /**
+   * Padded tokens per forward run that keep a run's activations within the runtime's memory budget (large models;
+   * see src/runtime/batchBudget.ts). Forward runs stay within it (padded tokens, shared prefix included), down to two sequences per run.
+   */
+  batchTokens?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import { createAttentionBackend } from './attentionBackend';
 import { createGradientBackend } from './gradientBackend';
 import { embedsBatchRows } from './embedsBatchRows';
 import { modelFileBytes } from './graphSessionOptions';
+import { batchTokenBudget } from './batchBudget';
 import { ensureHubModel } from './hub/hubModel';
 import { cacheRoot } from './hub/hubSettings';
 import { hubIdOf, resolveModelFolder, type ModelFolder } from './modelFolder';
@@ -79,6 +80,8 @@ export async function loadModelFolder(folder: ModelFolder, options: { purpose?: 
         .map((k) => id2label[k])
     : undefined;
   const vocabSize = num('vocab_size') ?? tokenizer.vocabSize;
+  // Large decoders: forward runs sized to a memory budget (batchBudget.ts); PROMPTSCOPE_BATCH_BUDGET=0 turns it off.
+  const batchTokens = folder.kind === 'causal-lm' && process.env.PROMPTSCOPE_BATCH_BUDGET !== '0' ? batchTokenBudget(cfg, modelFileBytes(folder.onnxPath)) : undefined;
   const info: ModelInfo = {
     id: folder.id,
     kind: folder.kind,
@@ -88,6 +91,7 @@ export async function loadModelFolder(folder: ModelFolder, options: { purpose?: 
     labels: folder.kind === 'sequence-classifier' ? labels : undefined,
     special,
     supportsGradients: false,
+    ...(batchTokens !== undefined ? { batchTokens } : {}),
     ...(folder.variant ? { variant: { name: folder.variant.variant, reason: folder.variant.reason } } : {}),
   };
   if (folder.kind === 'sequence-classifier' && (!labels || labels.length === 0)) {

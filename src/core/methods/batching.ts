@@ -13,13 +13,16 @@ export function effectiveTokenCap(cap: number, vocabSize: number, classifier: bo
  * Groups of consecutive items whose padded size stays within the cap. The size counts only tokens after the
  * prefix the items share, because runners compute a shared prefix once.
  *
+ * `fullCap` bounds the padded tokens counting the shared prefix too (the memory budget: every item's keys and values
+ * of the prefix are alive in the run as well).
+ *
  * A batch that could not take the next item ends, within its second half, at the item index with the most
  * trailing zero bits (16 before 12 before 10 before 9). The greedy end moves with the prompt's length, this one
  * seldom does, so a re-run after an edit at the end starts its batches at the same items and finds their
  * shared prefixes in the runner's cache. Batches keep at least half the greedy size (a narrower window, the
  * last quarter, kept only a third of the boundaries on a 1,227-token prompt grown by 3 tokens).
  */
-export function planBatches(items: readonly ForwardItem[], cap: number, maxItems = Infinity): ForwardItem[][] {
+export function planBatches(items: readonly ForwardItem[], cap: number, maxItems = Infinity, fullCap = Infinity): ForwardItem[][] {
   const batches: ForwardItem[][] = [];
   for (let start = 0; start < items.length; ) {
     let end = start + 1;
@@ -28,7 +31,7 @@ export function planBatches(items: readonly ForwardItem[], cap: number, maxItems
     for (; end < items.length && end - start < maxItems; end++) {
       const len = Math.max(longest, items[end].inputIds.length);
       const common = Math.min(shared, commonPrefix(items[start], items[end]));
-      if ((end - start + 1) * (len - common) > cap) break;
+      if ((end - start + 1) * (len - common) > cap || (end - start + 1) * len > fullCap) break;
       longest = len;
       shared = common;
     }
@@ -85,6 +88,16 @@ export function batchCost(batch: readonly ForwardItem[]): number {
   return batch.length * (Math.max(...batch.map((i) => i.inputIds.length)) - shared);
 }
 
+/**
+ * Padded tokens per run, shared prefix included, within the model's memory budget (ModelInfo.batchTokens), but never
+ * below two of the longest items: a run of one sequence shares no prefix, and a pass over the whole prompt per item
+ * costs far more than the memory it saves.
+ */
+function memoryCap(budget: number | undefined, items: readonly ForwardItem[]): number {
+  if (budget === undefined || items.length === 0) return Infinity;
+  return Math.max(budget, 2 * Math.max(...items.map((i) => i.inputIds.length)));
+}
+
 /** Score all items in capped batches, reporting progress per batch (batches in `order`, values in item order). */
 export async function scoreInBatches(
   runner: ModelRunner,
@@ -99,7 +112,7 @@ export async function scoreInBatches(
   onValues?: (values: readonly (ScoreValue[] | undefined)[]) => void,
   order: BatchOrder = 'in-order',
 ): Promise<{ values: ScoreValue[][]; batches: number }> {
-  const batches = planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'), itemsPerBatch(items.length));
+  const batches = planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'), itemsPerBatch(items.length), memoryCap(runner.info.batchTokens, items));
   const starts: number[] = [];
   batches.reduce((at, b) => (starts.push(at), at + b.length), 0);
   const runOrder = batches.map((_, i) => i);
