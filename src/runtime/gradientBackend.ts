@@ -39,7 +39,7 @@ export interface GradientBackendOptions {
   skeleton?: ModelSkeleton;
   /**
    * Large models: the gradient graph and the embedding-input graph are never open at once; opening one releases the
-   * other (reopened on demand), so that one copy of the weights is in memory (exclusiveSessions.ts).
+   * other (reopened on demand), so that one copy of the weights is in memory (loadedModel.ts: exclusiveSessionsFor).
    */
   exclusiveSessions?: boolean;
 }
