@@ -11,7 +11,7 @@ import { withoutAttentionDetail } from '../core/exporters/attentionDetail';
 import { AUTO_METHOD } from '../core/methods/defaultMethod';
 import { METHODS } from '../core/methods/registry';
 import type { ExplainRequest } from '../core/request';
-import { EXECUTION_PROVIDER_SETTINGS } from '../runtime/executionProviders';
+import { EXECUTION_PROVIDER_SETTINGS } from '../runtime/executionProviderSettings';
 import { UsageError } from './args';
 import type { BatchOptions } from './batchArgs';
 import { BatchInputError, formatOf, parseBatchInput, type BatchRow } from './batchInput';
@@ -131,7 +131,7 @@ export async function runBatch(opts: BatchOptions, signal: AbortSignal): Promise
       // meanwhile the others start up and load the model itself, which writes nothing.
       const first = startWorker(true);
       const row = queue.shift() as BatchRow;
-      const firstRow = first.explain({ ...template, text: row.prompt, target: row.target ?? o.target });
+      const firstRow = first.explain({ ...template, text: row.prompt, target: row.target ?? o.target }, true);
       const purpose = o.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients) ? 'gradients' : 'forward';
       const others: BatchWorker[] = [];
       const loads: Promise<void>[] = [];

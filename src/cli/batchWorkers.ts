@@ -59,8 +59,9 @@ export class BatchWorker {
     return !this.exited;
   }
 
-  explain(request: ExplainRequest): Promise<WorkerReply> {
-    return this.call({ op: 'explain', request, partials: false });
+  /** `progress`: whether the worker sends progress messages for this row (one IPC message per pass otherwise). */
+  explain(request: ExplainRequest, progress = false): Promise<WorkerReply> {
+    return this.call({ op: 'explain', request, partials: false, ...(progress ? {} : { progress: false as const }) });
   }
 
   /** Loads the model a request names (read-only: derived graphs are left to the first row's worker). */

@@ -8,13 +8,10 @@ import { attentionSummary, withoutAttentionDetail } from '../core/exporters/atte
 import { toJson } from '../core/exporters/json';
 import { METHODS } from '../core/methods/registry';
 import { describeTooLong, type TooLongDetails } from '../core/tokenBudget';
-import { ensureAttention, ensureGradients, ensureLogitLens, loadModel } from '../runtime/loadedModel';
 import { listCachedHubModels } from '../runtime/hub/cachedModels';
-import { EXECUTION_PROVIDER_SETTINGS } from '../runtime/executionProviders';
+import { EXECUTION_PROVIDER_SETTINGS } from '../runtime/executionProviderSettings';
 import { listBundledModels } from '../runtime/modelFolder';
-import { addVariation } from '../runtime/seedVariants';
 import { askModelToRate, assertCanRate, compareWithResult } from '../core/trust/askModel';
-import { resolveAutoMethods } from '../runtime/autoMethod';
 import { AUTO_METHOD } from '../core/methods/defaultMethod';
 import { parseArgs, USAGE, UsageError } from './args';
 import { runBatch } from './batch';
@@ -59,6 +56,13 @@ async function main(argv: string[]): Promise<number> {
     if (!(EXECUTION_PROVIDER_SETTINGS as readonly string[]).includes(opts.executionProvider)) throw new UsageError(`--ep needs one of ${EXECUTION_PROVIDER_SETTINGS.join(', ')} (got "${opts.executionProvider}").`);
     process.env.PROMPTSCOPE_EP = opts.executionProvider;
   }
+  // The runtime (onnxruntime, transformers) loads only for the command that runs a model: batch, diff and
+  // --help start without it, and batch starts its workers sooner.
+  const [{ ensureAttention, ensureGradients, ensureLogitLens, loadModel }, { addVariation }, { resolveAutoMethods }] = await Promise.all([
+    import('../runtime/loadedModel'),
+    import('../runtime/seedVariants'),
+    import('../runtime/autoMethod'),
+  ]);
   const download = downloadProgress();
   const needsGradients = opts.methods.some((m) => METHODS.find((x) => x.name === m)?.needsGradients);
   const model = await loadModel(opts.model, { signal: controller.signal, onProgress: download.report, variant: opts.variant, purpose: needsGradients ? 'gradients' : 'forward' });

@@ -16,8 +16,11 @@ export interface ModelSummary {
 }
 
 export type EngineCall =
-  /** `partials: false`: only the final result is sent (a batch has no view to update while a row runs). */
-  | { op: 'explain'; request: ExplainRequest; partials?: false }
+  /**
+   * `partials: false`: only the final result is sent (a batch has no view to update while a row runs);
+   * `progress: false`: no progress messages either (a batch shows only its first row's, while warming up).
+   */
+  | { op: 'explain'; request: ExplainRequest; partials?: false; progress?: false }
   /** Loads the model (for `purpose`, default forward; `variant` as in a request) and describes it. */
   | { op: 'describeModel'; model?: string; variant?: ExplainRequest['variant']; purpose?: 'forward' | 'gradients' }
   | { op: 'countTokens'; text: string; model?: string }

@@ -65,6 +65,7 @@ export class Engine {
         return { tokens: m.tokenizer.encodePrompt(call.text).length, contextLength: m.runner.info.contextLength };
       }
       case 'explain': {
+        if (call.progress === false) onProgress = undefined;
         const needsGradients = call.request.methods.some((name) => METHODS.find((x) => x.name === name)?.needsGradients);
         const m = await this.model(call.request.model, { signal, onProgress, variant: call.request.variant, purpose: needsGradients ? 'gradients' : 'forward' });
         if (!call.request.methods.length || call.request.methods.includes(AUTO_METHOD)) {

@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 
-export const EXECUTION_PROVIDER_SETTINGS = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
-export type ExecutionProviderSetting = (typeof EXECUTION_PROVIDER_SETTINGS)[number];
+import { EXECUTION_PROVIDER_SETTINGS } from './executionProviderSettings';
+export { EXECUTION_PROVIDER_SETTINGS, type ExecutionProviderSetting } from './executionProviderSettings';
 
 export interface ProviderChoice {
   /** Providers for session options, most preferred first (always ending with cpu). */
