@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import * as transformers from '@huggingface/transformers';
+import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { EngineError } from '../core/engineProtocol';
 import type { ChatPrompt, EncodedToken, PromptTokenizer } from '../core/tokenizer';
 import { hasChatTemplate, renderChat } from './chatTemplate';
@@ -38,12 +39,15 @@ export class TextTokenizer implements PromptTokenizer {
     } catch (err) {
       throw new EngineError('model-load', `tokenizer.json in ${dir} cannot be read (${(err as Error).message}). Restore it from the model's source.`);
     }
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = path.dirname(dir) + path.sep;
+    let config: { tokenizer_class?: string };
+    try {
+      config = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')) as { tokenizer_class?: string };
+    } catch (err) {
+      throw new EngineError('model-load', `tokenizer_config.json in ${dir} cannot be read (${(err as Error).message}). Restore it from the model's source.`);
+    }
     let hf: PreTrainedTokenizer;
     try {
-      hf = await AutoTokenizer.from_pretrained(path.basename(dir), { local_files_only: true });
+      hf = new (tokenizerClass(config.tokenizer_class))(json, config);
     } catch (err) {
       throw new EngineError('model-load', `The tokenizer in ${dir} could not be loaded: ${(err as Error).message}`);
     }
@@ -114,6 +118,17 @@ export class TextTokenizer implements PromptTokenizer {
     if (this.shape.special.has(id)) return this.shape.special.get(id)!;
     return this.decode([id]);
   }
+}
+
+/**
+ * The tokenizer class tokenizer_config.json names, picked as AutoTokenizer.from_pretrained picks it. Built from the
+ * JSON already read: from_pretrained would read and parse tokenizer.json again through its fetch-like file layer
+ * (tiny LM 33 -> 12 ms of CPU, a 3.5 MB Llama tokenizer.json 178 -> 88 ms).
+ */
+function tokenizerClass(name: string | undefined): new (json: unknown, config: unknown) => PreTrainedTokenizer {
+  const cls = (transformers as Record<string, unknown>)[name?.replace(/Fast$/, '') ?? 'PreTrainedTokenizer'];
+  const isTokenizer = typeof cls === 'function' && (cls === PreTrainedTokenizer || cls.prototype instanceof PreTrainedTokenizer);
+  return (isTokenizer ? cls : PreTrainedTokenizer) as new (json: unknown, config: unknown) => PreTrainedTokenizer;
 }
 
 /** The Unicode normal form a byte-level or SentencePiece tokenizer applies first, if that is all it does. */
