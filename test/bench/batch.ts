@@ -5,7 +5,8 @@
  * includes starting the processes and loading the model, as a user sees it. PROMPTSCOPE_BENCH_CLI_BEFORE
  * (another build's cli.js) adds its 1- and 2-worker rows to the same table (without CPU time: a build whose
  * process does not wait for its workers to end leaves their time uncounted). Threads per worker: a batch's
- * default (cores ÷ workers) unless PROMPTSCOPE_THREADS is set.
+ * default (cores ÷ workers) unless PROMPTSCOPE_THREADS is set; without it, a row of 1 worker with 1 thread
+ * shows what a lone worker's extra threads buy.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -52,6 +53,8 @@ export async function runBatchBench(rows = 200, runs = 3): Promise<void> {
       ? [1, 2].map((w) => ({ label: `before: ${w} worker${w > 1 ? 's' : ''}`, run: () => runCli(before, input, path.join(dir, `before-${w}.jsonl`), w) }))
       : []),
     ...[1, 2].map((w) => ({ label: `${w} worker${w > 1 ? 's' : ''}`, run: () => runCli(cli, input, path.join(dir, `out-${w}.jsonl`), w) })),
+    // One worker with one onnxruntime thread: what the second thread of a lone worker buys on short passes.
+    ...(process.env.PROMPTSCOPE_THREADS ? [] : [{ label: '1 worker, 1 thread', run: () => runCli(cli, input, path.join(dir, 'out-1t.jsonl'), 1, { ...process.env, PROMPTSCOPE_THREADS: '1' }) }]),
     // The ceiling's processes get the threads a batch gives each of its 2 workers.
     { label: '2 independent processes, 1 worker each (ceiling)', run: async () => (await Promise.all(halves.map((h, i) => runCli(cli, h, path.join(dir, `half-${i}.jsonl`), 1, { ...process.env, PROMPTSCOPE_THREADS: process.env.PROMPTSCOPE_THREADS || String(Math.max(1, Math.floor(os.availableParallelism() / 2))) })))).reduce((a, b) => a + b, 0) },
   ];
@@ -66,7 +69,7 @@ export async function runBatchBench(rows = 200, runs = 3): Promise<void> {
       times[i].push(performance.now() - t0);
     }
   }
-  const base = median(times[before ? 2 : 0]);
+  const base = median(times[cases.findIndex((c) => c.label === '1 worker')]);
   printTable(
     `promptscope batch on promptscope-tiny-lm: ${rows} prompts of 4–15 words, occlusion, --no-trust, ${os.availableParallelism()} cores, threads per worker ${process.env.PROMPTSCOPE_THREADS || 'cores ÷ workers'}, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs (goal: near-linear in workers up to the cores)`,
     ['run', 'wall s (median of ' + runs + ')', 'prompts / s', 'speed-up vs 1 worker', 'CPU s, all processes'],
