@@ -123,6 +123,8 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     signal: opts.signal,
   };
   let counterfactuals: CounterfactualEdits | undefined;
+  // A runtime that answers a gradient run's few forward batches elsewhere opens its forward session for forward methods.
+  runner.expectForwardMethods?.(methods.some((m) => !m.needsGradients && !m.needsAttention));
   for (const [mi, method] of methods.entries()) {
     throwIfAborted(opts.signal);
     const f0 = runner.forwardCount;

@@ -34,7 +34,7 @@ export interface ModelInfo {
   variant?: { name: string; reason: string };
   /**
    * Padded tokens per forward run that keep a run's activations within the runtime's memory budget (large models;
-   * see src/runtime/batchBudget.ts). Forward runs stay within it (padded tokens, shared prefix included), down to two sequences per run.
+   * see src/runtime/batchBudget.ts). Forward runs stay within it (padded tokens, shared prefix included), down to four sequences per run.
    */
   batchTokens?: number;
 }
@@ -121,6 +121,13 @@ export interface ModelRunner {
 
   /** Gradients at the residual stream between blocks (layer methods; absent when the stream is not found). */
   layerGradients?: LayerGradientBackend;
+
+  /**
+   * Told before an explain's methods run whether any of them is a forward method (occlusion and kin: many batches
+   * sharing prefixes), so that a runtime answering a gradient run's few forward batches elsewhere opens its forward
+   * session for them instead.
+   */
+  expectForwardMethods?(yes: boolean): void;
 }
 
 /** One sequence whose attention probabilities are read. */

@@ -58,6 +58,14 @@ export class OnnxRunner implements ModelRunner {
   batchRowSource?: { answer(items: ForwardItem[], padId: number, contextLength: number): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }>; gradientSessionOpen: boolean };
   /** The id that pads batches (the forward session's, for batches answered elsewhere). */
   padId = 0;
+  /**
+   * The explain running has forward methods: they run on the forward session, the prediction too (its keys and
+   * values are the slices every batch's shared prefix is read from).
+   */
+  private forwardMethods = false;
+  expectForwardMethods(yes: boolean): void {
+    this.forwardMethods = yes;
+  }
 
   constructor(
     readonly info: ModelInfo,
@@ -163,12 +171,12 @@ export class OnnxRunner implements ModelRunner {
   private async run(items: ForwardItem[], keepPrompt = false): Promise<{ logits: Float32Array; vocab: number; rowOf: (item: number, position: number) => number }> {
     const batch = items.length;
     for (const it of items) for (const id of it.inputIds) if (id >= this.info.vocabSize) throw outOfVocabulary(id, this.info);
-    if (!this.forward && this.batchRowSource && (batch > 1 || !this.batchRowSource.gradientSessionOpen || !this.rowSource)) {
+    if (!this.forward && this.batchRowSource && !this.forwardMethods && (batch > 1 || !this.batchRowSource.gradientSessionOpen || !this.rowSource)) {
       const answer = await this.batchRowSource.answer(items, this.padId, this.info.contextLength);
       this.forwardCount += batch;
       return answer;
     }
-    if (!this.forward && this.rowSource && batch === 1) {
+    if (!this.forward && this.rowSource && batch === 1 && !this.forwardMethods) {
       // One sequence before any batch has opened the forward session: the gradient graph answers it.
       const positions = [...new Set(items[0].queries.map((q) => q.position))].sort((a, b) => a - b);
       const { logits, vocab } = await this.rowSource.logitRows(items[0], positions);

@@ -1,10 +1,11 @@
 /**
  * Forward runs sized to a memory budget (ModelInfo.batchTokens): every occlusion run's padded tokens, shared prefix
- * included, stay within the budget (or two of the longest sequences), there are more runs, and the scores are those
+ * included, stay within the budget (or four of the longest sequences), there are more runs, and the scores are those
  * of the unbudgeted runs.
  */
 import * as assert from 'node:assert/strict';
 import { explain } from '../../src/core/explain';
+import { MIN_ITEMS_IN_BUDGET } from '../../src/core/methods/batching';
 import type { ForwardItem } from '../../src/core/modelRunner';
 import { batchTokenBudget } from '../../src/runtime/batchBudget';
 import { loadModel } from '../../src/runtime/loadedModel';
@@ -38,7 +39,7 @@ describe('forward runs within a memory budget', function () {
     // Padded tokens of each run, the shared prefix included.
     for (const r of occlusionRuns) {
       const padded = r.length * Math.max(...r.map((i) => i.inputIds.length));
-      assert.ok(padded <= Math.max(budget, 2 * longest), `a run of ${r.length} items has ${padded} padded tokens`);
+      assert.ok(padded <= Math.max(budget, MIN_ITEMS_IN_BUDGET * longest), `a run of ${r.length} items has ${padded} padded tokens`);
     }
     assert.ok(budgeted.runs[0].diagnostics.batches! > plain.runs[0].diagnostics.batches!, `${budgeted.runs[0].diagnostics.batches} vs ${plain.runs[0].diagnostics.batches} runs`);
     const a = budgeted.runs[0].scores[0], b = plain.runs[0].scores[0];

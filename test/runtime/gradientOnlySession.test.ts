@@ -123,4 +123,15 @@ describe('gradient loads answer single forward passes from the gradient graph', 
     assert.equal(backend.gradientSessionOpen, true, 'the gradient run reopened the gradient graph');
     assert.deepEqual(again.runs[0].scores, (await explain(next, plain)).runs[0].scores);
   });
+
+  it('an explain with a forward method among gradient methods opens the forward session for it (shared prefixes reused), with the plain load\'s scores', async function () {
+    const mixed = await loadModel('promptscope-tiny-lm', { purpose: 'gradients' });
+    await ensureGradients(mixed, cache);
+    const req = { text: 'The old lighthouse keeper walked along the shore every morning', methods: ['gradient-x-input', 'occlusion'], params: {}, target: { kind: 'next-token' as const }, trust: false };
+    const [ra, rb] = [await explain(req, mixed), await explain(req, plain)];
+    assert.equal(runnerOf(mixed).forwardSessionOpen, true);
+    // The prediction came from the gradient graph and the prefixes from passes of their own: equal within rounding.
+    const sb = rb.runs[1].scores[0], top = Math.max(...sb.map(Math.abs));
+    ra.runs[1].scores[0].forEach((v, i) => assert.ok(Math.abs(v - sb[i]) <= 1e-5 * top, `token ${i}: ${v} vs ${sb[i]}`));
+  });
 });
