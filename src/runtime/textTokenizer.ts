@@ -4,12 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as transformers from '@huggingface/transformers';
-import { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { EngineError } from '../core/engineProtocol';
 import type { ChatPrompt, EncodedToken, PromptTokenizer } from '../core/tokenizer';
 import { hasChatTemplate, renderChat } from './chatTemplate';
 import { tokenRanges, type TokenizerFamily, type TokenizerShape } from '../core/tokenOffsets';
+import { isPlainTokenizer, PlainTokenizer, type TokenizerConfig } from './plainTokenizer';
+
+/** What TextTokenizer asks of transformers' PreTrainedTokenizer, which PlainTokenizer provides as well. */
+type TokenizerHandle = Pick<PreTrainedTokenizer, 'get_vocab'> & { decode(ids: number[], options: { skip_special_tokens?: boolean }): string };
 
 interface InnerTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
@@ -26,7 +29,7 @@ interface TokenizerJson {
 
 export class TextTokenizer implements PromptTokenizer {
   private constructor(
-    private readonly hf: PreTrainedTokenizer,
+    private readonly hf: TokenizerHandle,
     private readonly inner: InnerTokenizer,
     private readonly shape: TokenizerShape,
     readonly vocabSize: number,
@@ -39,15 +42,16 @@ export class TextTokenizer implements PromptTokenizer {
     } catch (err) {
       throw new EngineError('model-load', `tokenizer.json in ${dir} cannot be read (${(err as Error).message}). Restore it from the model's source.`);
     }
-    let config: { tokenizer_class?: string };
+    let config: TokenizerConfig;
     try {
-      config = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')) as { tokenizer_class?: string };
+      config = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')) as TokenizerConfig;
     } catch (err) {
       throw new EngineError('model-load', `tokenizer_config.json in ${dir} cannot be read (${(err as Error).message}). Restore it from the model's source.`);
     }
-    let hf: PreTrainedTokenizer;
+    let hf: TokenizerHandle;
     try {
-      hf = new (tokenizerClass(config.tokenizer_class))(json, config);
+      // transformers loads only for the tokenizers that need it (chat templates, classes of their own).
+      hf = isPlainTokenizer(config) ? new PlainTokenizer(json, config) : new (tokenizerClass(await import('@huggingface/transformers'), config.tokenizer_class))(json, config);
     } catch (err) {
       throw new EngineError('model-load', `The tokenizer in ${dir} could not be loaded: ${(err as Error).message}`);
     }
@@ -94,8 +98,8 @@ export class TextTokenizer implements PromptTokenizer {
 
   /** The user text as rendered by the model's chat template; undefined when there is no template. */
   chatPrompt(user: string, system?: string): ChatPrompt | undefined {
-    if (!hasChatTemplate(this.hf)) return undefined;
-    const chat = renderChat(this.hf, user, system);
+    if (!hasChatTemplate(this.hf as PreTrainedTokenizer)) return undefined;
+    const chat = renderChat(this.hf as PreTrainedTokenizer, user, system);
     // The template writes the special tokens (BOS, role markers) itself: add none.
     const ids = this.inner.encode(chat.rendered, { add_special_tokens: false }).ids;
     const ranges = tokenRanges(chat.rendered, ids, this.shape);
@@ -103,7 +107,7 @@ export class TextTokenizer implements PromptTokenizer {
   }
 
   get hasChatTemplate(): boolean {
-    return hasChatTemplate(this.hf);
+    return hasChatTemplate(this.hf as PreTrainedTokenizer);
   }
 
   encodeContinuation(text: string): number[] {
@@ -125,8 +129,9 @@ export class TextTokenizer implements PromptTokenizer {
  * JSON already read: from_pretrained would read and parse tokenizer.json again through its fetch-like file layer
  * (tiny LM 33 -> 12 ms of CPU, a 3.5 MB Llama tokenizer.json 178 -> 88 ms).
  */
-function tokenizerClass(name: string | undefined): new (json: unknown, config: unknown) => PreTrainedTokenizer {
-  const cls = (transformers as Record<string, unknown>)[name?.replace(/Fast$/, '') ?? 'PreTrainedTokenizer'];
+function tokenizerClass(transformers: typeof import('@huggingface/transformers'), name: string | undefined): new (json: unknown, config: unknown) => PreTrainedTokenizer {
+  const { PreTrainedTokenizer } = transformers;
+  const cls = (transformers as unknown as Record<string, unknown>)[name?.replace(/Fast$/, '') ?? 'PreTrainedTokenizer'];
   const isTokenizer = typeof cls === 'function' && (cls === PreTrainedTokenizer || cls.prototype instanceof PreTrainedTokenizer);
   return (isTokenizer ? cls : PreTrainedTokenizer) as new (json: unknown, config: unknown) => PreTrainedTokenizer;
 }
