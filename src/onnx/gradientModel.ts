@@ -21,10 +21,11 @@ import { unfuseContribOps } from './contribUnfuse';
 import { fuseLayerNorms } from './layerNormFusion';
 import { foldQuantizedConstants } from './quantized';
 import { DataType } from './tensorData';
+import { segmentIntoSubgraphs, SEGMENT_NODES } from './subgraphSegments';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 8;
+export const GRADIENT_MODEL_FORMAT = 9;
 
 export interface GradientModelOptions {
   kind: TargetKind;
@@ -33,7 +34,13 @@ export interface GradientModelOptions {
   inputIds?: string;
   /** Name of the logits output (default: "logits", else the first output). */
   logits?: string;
+  /** From this many nodes the graph is cut into If segments of about segmentNodes nodes (subgraphSegments.ts). */
+  segmentFrom?: number;
+  segmentNodes?: number;
 }
+
+/** Gradient graphs from this many nodes are segmented (the sequential executor plans smaller graphs in milliseconds). */
+export const SEGMENT_FROM = 2000;
 
 export interface GradientModel {
   bytes: Uint8Array;
@@ -45,6 +52,8 @@ export interface GradientModel {
   logitsName: string;
   /** Initializer holding the token embeddings (the cached graph may read them from the model file instead). */
   embeddingName: string;
+  /** If segments the graph was cut into (0: not cut). */
+  segments: number;
 }
 
 /**
@@ -115,7 +124,9 @@ export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions
 
 export function buildGradientModel(model: ModelProto, opts: GradientModelOptions): GradientModel {
   const { graph, cut, logits } = buildGradientGraph(model, opts);
+  const segments = graph.nodes.length >= (opts.segmentFrom ?? SEGMENT_FROM) ? segmentIntoSubgraphs(graph, INPUTS_EMBEDS, opts.segmentNodes ?? SEGMENT_NODES) : 0;
   return {
+    segments,
     bytes: encodeModel(graph.toModelProto()),
     embedding: cut.matrix,
     vocabSize: cut.vocabSize,
