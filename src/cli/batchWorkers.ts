@@ -32,7 +32,9 @@ export class BatchWorker {
    * Workers that each took every core would oversubscribe them, so a batch gives each its share.
    */
   constructor(threads: number | undefined, private readonly onProgress?: (message: string, done: number, total: number) => void) {
-    const env = process.env.PROMPTSCOPE_THREADS || threads === undefined ? process.env : { ...process.env, PROMPTSCOPE_THREADS: String(threads) };
+    // A fixed glibc mmap threshold, as for the editor's inference process (engineClient.ts): released sessions' memory returns to the system.
+    const base = { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env };
+    const env = process.env.PROMPTSCOPE_THREADS || threads === undefined ? base : { ...base, PROMPTSCOPE_THREADS: String(threads) };
     this.child = fork(inferenceEntry(), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', reject);

@@ -59,7 +59,8 @@ function child(args: string[], cacheHome: string): ChildOut {
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [childScript, ...args], {
     cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 1_800_000,
-    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+    // The editor's inference process environment (engineClient.ts): a fixed glibc mmap threshold.
+    env: { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, XDG_CACHE_HOME: cacheHome },
   });
   const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`scale child ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
