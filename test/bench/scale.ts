@@ -101,7 +101,7 @@ export async function runScaleBench(): Promise<void> {
   const models = list(process.env.SCALE_MODELS, ['llama-135m-shape', 'gpt2-124m-shape']);
   const lengths = list(process.env.SCALE_LENGTHS, ['32', '128']).map(Number);
   const methods = list(process.env.SCALE_METHODS, ['occlusion', 'gradient-x-input', 'integrated-gradients']);
-  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute (≥2)', 'call s', 'torch/call', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'loaded RSS/weights', 'method peak/weights', 'IG gap %', 'Δ torch'];
+  const header = ['model', 'method', 'tokens', 'compute s', 'whole s', 'load s', 'load/plain (≤1.5 fwd, ≤2 grad)', 'torch s', 'torch/compute', 'call s', 'torch/call (≥2)', 'CPU s', 'torch CPU s', 'torch CPU/CPU', 'peak RSS MB', 'RSS/weights (≤1.5 fwd, ≤2.5 grad)', 'loaded RSS/weights', 'method peak/weights', 'IG gap %', 'Δ torch'];
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const name of models) {
