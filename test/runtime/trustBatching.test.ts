@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { explain } from '../../src/core/explain';
+import { hellinger } from '../../src/core/trust/softMasking';
 import type { TrustReport } from '../../src/core/trust/trustReport';
 import { ensureGradients, loadModel } from '../../src/runtime/loadedModel';
 
@@ -33,5 +34,17 @@ describe('trust figures and run grouping', function () {
     assert.ok(pairs.length > 50, `only ${pairs.length} numbers compared`);
     // Relative above 1: the vs-random ratios divide by small random AOPCs.
     for (const p of pairs) assert.ok(Math.abs(p.a - p.b) <= 1e-5 * Math.max(1, Math.abs(p.b)), `${p.path}: ${p.a} batched vs ${p.b} alone`);
+  });
+
+  it('Hellinger distance equals √(1 − Σ √(p q)) for normalised distributions', () => {
+    const logp = (w: number[]): Float32Array => {
+      const z = w.reduce((a, b) => a + b, 0);
+      return Float32Array.from(w, (x) => Math.log(x / z));
+    };
+    const p = logp([1, 2, 3, 4, 0.5]), q = logp([4, 1, 0.25, 2, 3]);
+    let bc = 0;
+    for (let i = 0; i < p.length; i++) bc += Math.sqrt(Math.exp(p[i]) * Math.exp(q[i]));
+    assert.ok(Math.abs(hellinger(p, q) - Math.sqrt(1 - bc)) < 1e-6, `${hellinger(p, q)} vs ${Math.sqrt(1 - bc)}`);
+    assert.equal(hellinger(p, p), 0);
   });
 });

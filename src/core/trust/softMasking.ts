@@ -24,9 +24,21 @@ export interface SoftContext {
 
 /** Hellinger distance ‖√p − √q‖₂ / √2 ∈ [0, 1] between two distributions given as log-probabilities. */
 export function hellinger(lp: Float32Array, lq: Float32Array): number {
+  return hellingerFromRoot(rootProbabilities(lp), lq);
+}
+
+/** √p of a distribution given as log-probabilities, computed once for the full prompt's many comparisons. */
+function rootProbabilities(lp: Float32Array): Float64Array {
+  const r = new Float64Array(lp.length);
+  for (let i = 0; i < lp.length; i++) r[i] = Math.exp(lp[i] / 2);
+  return r;
+}
+
+/** hellinger() with √p given: the same operations in the same order, so the same value to the last bit. */
+function hellingerFromRoot(rootP: Float64Array, lq: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < lp.length; i++) {
-    const d = Math.exp(lp[i] / 2) - Math.exp(lq[i] / 2);
+  for (let i = 0; i < rootP.length; i++) {
+    const d = rootP[i] - Math.exp(lq[i] / 2);
     s += d * d;
   }
   return Math.min(1, Math.sqrt(s / 2));
@@ -41,6 +53,7 @@ export function unitImportance(scores: readonly number[], visible: readonly numb
 
 export class SoftMasker {
   private full?: Float32Array;
+  private rootFull?: Float64Array;
   private s0?: number;
   private readonly embeds: Float32Array;
   private calls = 0;
@@ -93,7 +106,9 @@ export class SoftMasker {
       comp.push(this.masked(importance.map((s) => 1 - s), rand));
     }
     const outs = await this.run([...suff, ...comp]);
-    const d = outs.map((q) => hellinger(full, q));
+    this.rootFull ??= rootProbabilities(full);
+    const rootFull = this.rootFull;
+    const d = outs.map((q) => hellingerFromRoot(rootFull, q));
     const n = this.c.samples;
     const softS = 1 - d.slice(0, n).reduce((a, b) => a + b, 0) / n;
     const softC = d.slice(n).reduce((a, b) => a + b, 0) / n;
