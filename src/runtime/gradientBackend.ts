@@ -344,6 +344,7 @@ export class OnnxGradientBackend implements GradientBackend {
   }
 
   private embedsForward?: Promise<{ session: ort.InferenceSession; model: EmbedsForwardModel }>;
+  private embedsForwardModel?: EmbedsForwardModel;
 
   /** Forward-only passes from embeddings (built in memory on first use; the cut graph is small to derive). */
   async logProbsFromEmbeds(items: EmbedsForwardItem[], signal?: AbortSignal): Promise<Float32Array[]> {
@@ -380,8 +381,10 @@ export class OnnxGradientBackend implements GradientBackend {
     if (!this.embedsForward) {
       const free = this.opts.exclusiveSessions ? this.releaseGradientSessions() : Promise.resolve();
       this.embedsForward = free.then(async () => {
-        // From the skeleton, like the gradient graph: onnxruntime reads the weights from the model file.
-        const model = buildEmbedsForwardModel(readModelSkeleton(this.onnxPath).model, { causal: this.opts.kind === 'causal-lm' });
+        // From the skeleton, like the gradient graph: onnxruntime reads the weights from the model file. Kept (a few
+        // MB, no weights) for the reopenings exclusive sessions cause: Llama-135M shape, 0.4 s of CPU each.
+        this.embedsForwardModel ??= buildEmbedsForwardModel(readModelSkeleton(this.onnxPath).model, { causal: this.opts.kind === 'causal-lm' });
+        const model = this.embedsForwardModel;
         const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
         if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
         const session = await createSession(model.bytes, options);
