@@ -12,12 +12,17 @@ import { DataType } from './tensorData';
 import type { ModelProto } from './onnxProto';
 import { applyHead, findRowWiseHead, type RowWiseHead } from './lmHeadRows';
 import { inferShapes } from './shapeInference';
+import { unpackedTiedHead } from './tiedHeadGemm';
 
 export const LOGIT_ROWS_INPUT = 'logit_rows';
 export const ROW_LOGITS_OUTPUT = 'row_logits';
 
-/** The rewritten model, or undefined when the head is not a row-wise tail that can be found (or opset < 12). */
-export function selectLogitRows(model: ModelProto, logits = 'logits'): ModelProto | undefined {
+/**
+ * The rewritten model, or undefined when the head is not a row-wise tail that can be found (or opset < 12).
+ * A tied head whose table has at least `unpackedHeadFromBytes` bytes reads the lookup's table unpacked
+ * (tiedHeadGemm.ts; the forward runner asks for it, other callers keep the head as exported).
+ */
+export function selectLogitRows(model: ModelProto, logits = 'logits', opts: { unpackedHeadFromBytes?: number } = {}): ModelProto | undefined {
   const g = Graph.fromModelProto(model);
   const declared = g.outputs.find((o) => o.name === logits);
   // GatherND's batch_dims (the per-sequence row pick) needs opset 12; older graphs keep their full logits.
@@ -28,6 +33,7 @@ export function selectLogitRows(model: ModelProto, logits = 'logits'): ModelProt
   if (!head) return undefined;
   addRowLogits(g, head, declared);
   g.outputs = g.outputs.filter((o) => o.name !== logits);
+  if (opts.unpackedHeadFromBytes !== undefined) unpackedTiedHead(g, g.producerOf(ROW_LOGITS_OUTPUT)!.inputs[0], opts.unpackedHeadFromBytes);
   return finish(g, model);
 }
 

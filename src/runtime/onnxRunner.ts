@@ -7,6 +7,7 @@ import type { LogitLensBackend } from '../core/logitLens';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../core/engineProtocol';
 import { LOGIT_ROWS_INPUT, logitRowsHeadCheck, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
+import { UNPACKED_HEAD_FROM_BYTES } from '../onnx/tiedHeadGemm';
 import { readModelSkeleton, type ModelSkeleton } from '../onnx/modelSkeleton';
 import { encodeModel } from '../onnx/onnxProto';
 import * as fs from 'node:fs';
@@ -363,7 +364,8 @@ function loadError(onnxPath: string, err: unknown): EngineError {
 async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pastOf: (s: ort.InferenceSession) => PastInput[], cacheDir: string | undefined): Promise<ort.InferenceSession | undefined> {
   let bytes: Uint8Array;
   try {
-    const proto = selectLogitRows(skeleton.model);
+    // PROMPTSCOPE_PACKED_HEAD=1 keeps a tied head's packed transposed copy (for side-by-side measurements).
+    const proto = selectLogitRows(skeleton.model, 'logits', { unpackedHeadFromBytes: process.env.PROMPTSCOPE_PACKED_HEAD === '1' ? Infinity : UNPACKED_HEAD_FROM_BYTES });
     if (!proto) return undefined;
     bytes = encodeModel(proto);
   } catch {
@@ -398,7 +400,9 @@ async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pa
   }
   let rows: ort.InferenceSession;
   try {
-    rows = await createSession(bytes, sessionOptions({ weightsDir: skeleton.dir }));
+    // Errors only: an unpacked tied head (tiedHeadGemm.ts) declares its table a graph input on purpose, which
+    // onnxruntime reports as a warning on every load.
+    rows = await createSession(bytes, { ...sessionOptions({ weightsDir: skeleton.dir }), logSeverityLevel: 3 });
   } catch {
     return undefined;
   }
