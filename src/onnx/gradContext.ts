@@ -2,6 +2,7 @@
 import { AttrValue, Graph, I, S, T } from './graph';
 import { DataType, makeTensor } from './tensorData';
 import { Shape, ShapeInfo, inferNodeShapes } from './shapeInference';
+import { expandTarget, reshapeTarget } from './staticShapes';
 
 export class GradContext {
   constructor(readonly g: Graph, readonly info: ShapeInfo) {}
@@ -36,7 +37,17 @@ export class GradContext {
   sub(a: string, b: string): string { return this.op('Sub', [a, b]); }
   add(a: string, b: string): string { return this.op('Add', [a, b]); }
   neg(a: string): string { return this.op('Neg', [a]); }
-  shapeOf(x: string): string { return this.op('Shape', [x]); }
+  private shapeNodes = new Map<string, string>();
+  /** Shape(x), one node per shape known in full (values of one symbolic shape have one shape at run time). */
+  shapeOf(x: string): string {
+    const s = this.shape(x);
+    const key = s && s.every((d) => d !== null) ? JSON.stringify(s) : undefined;
+    const known = key && this.shapeNodes.get(key);
+    if (known) return known;
+    const out = this.op('Shape', [x]);
+    if (key) this.shapeNodes.set(key, out);
+    return out;
+  }
 
   reduceSum(x: string, axes: number[] | string, keepdims: boolean): string {
     const ax = typeof axes === 'string' ? axes : this.i64(axes);
@@ -51,6 +62,20 @@ export class GradContext {
   }
   squeeze(x: string, axes: number[]): string {
     return this.op('Squeeze', [x, this.i64(axes)]);
+  }
+  /** Reshape of `x` to the shape of `like`: by a constant target when the shapes pin one, else by Shape(like). */
+  reshapeLike(x: string, like: string): string {
+    const xs = this.shape(like);
+    const t = xs ? reshapeTarget(xs, this.shape(x)) : undefined;
+    const out = this.op('Reshape', [x, t ? this.i64(t) : this.shapeOf(like)]);
+    return xs ? this.sameShape(out, like) : out;
+  }
+  /** Expand of `x` to the shape of `like`: by a constant target when the shapes pin one, else by Shape(like). */
+  expandLike(x: string, like: string): string {
+    const xs = this.shape(like);
+    const t = xs ? expandTarget(xs, this.shape(x)) : undefined;
+    const out = this.op('Expand', [x, t ? this.i64(t) : this.shapeOf(like)]);
+    return xs ? this.sameShape(out, like) : out;
   }
   zerosLike(x: string): string {
     return this.op('ConstantOfShape', [this.shapeOf(x)], { value: T(makeTensor('', DataType.FLOAT, [1], Float32Array.from([0]))) });

@@ -21,11 +21,12 @@ import { unfuseContribOps } from './contribUnfuse';
 import { fuseLayerNorms } from './layerNormFusion';
 import { foldQuantizedConstants } from './quantized';
 import { DataType } from './tensorData';
+import { constantShapeOperands } from './staticShapes';
 import { segmentIntoSubgraphs, SEGMENT_NODES } from './subgraphSegments';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 9;
+export const GRADIENT_MODEL_FORMAT = 10;
 
 export interface GradientModelOptions {
   kind: TargetKind;
@@ -37,10 +38,13 @@ export interface GradientModelOptions {
   /** From this many nodes the graph is cut into If segments of about segmentNodes nodes (subgraphSegments.ts). */
   segmentFrom?: number;
   segmentNodes?: number;
+  /** Constant shape operands where the dims are known (staticShapes.ts; default on: off only to compare). */
+  constantShapes?: boolean;
 }
 
-/** Gradient graphs from this many nodes are segmented (the sequential executor plans smaller graphs in milliseconds). */
-export const SEGMENT_FROM = 2000;
+/** Gradient graphs from this many nodes are segmented (the sequential executor plans smaller graphs in milliseconds; the
+ * GPT-2-small shape's graph has about 2,000 nodes, the 135M Llama shape's 6,000). */
+export const SEGMENT_FROM = 1000;
 
 export interface GradientModel {
   bytes: Uint8Array;
@@ -114,6 +118,8 @@ export function dropUnusedInputs(g: Graph, keep: string[] = []): void {
 
 export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions): { graph: Graph; cut: ReturnType<typeof cutAtEmbeddings>; logits: string } {
   const { graph: g, cut, logits, batch, sequence } = buildScoreGraph(model, opts, true);
+  // Shape operands known from the dims need no shape arithmetic per pass (and tell the rules more shapes).
+  if (opts.constantShapes !== false) constantShapeOperands(g);
   const grads = appendGradients(g, { ys: [SCORE], wrt: [INPUTS_EMBEDS] });
   g.add('Identity', [grads.get(INPUTS_EMBEDS)!], {}, { outputs: [GRADIENT_OUTPUT] });
   g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: [batch, sequence, cut.hiddenSize] });

@@ -144,12 +144,40 @@ export function inferShapes(g: Graph): ShapeInfo {
   return info;
 }
 
+/** Equal of small int vectors by value, as 1/0; a symbol (a size, never negative) differs from a negative number. */
+function equalValues(a: Dim[] | undefined, b: Dim[] | undefined): Dim[] | undefined {
+  if (!a || !b || (a.length !== b.length && b.length !== 1)) return undefined;
+  const out: Dim[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b.length === 1 ? b[0] : b[i];
+    if (typeof x === 'number' && typeof y === 'number') out.push(x === y ? 1 : 0);
+    else if (x !== null && x === y) out.push(1);
+    else if ((typeof x === 'string' && typeof y === 'number' && y < 0) || (typeof y === 'string' && typeof x === 'number' && x < 0)) out.push(0);
+    else return undefined;
+  }
+  return out;
+}
+
+/** Where over small int vectors by value (the condition as 1/0). */
+function whereValues(c: Dim[] | undefined, x: Dim[] | undefined, y: Dim[] | undefined): Dim[] | undefined {
+  if (!c || !x || !y || c.some((d) => d !== 0 && d !== 1)) return undefined;
+  const len = Math.max(c.length, x.length, y.length);
+  if ([c, x, y].some((v) => v.length !== len && v.length !== 1)) return undefined;
+  const at = (v: Dim[], i: number): Dim => (v.length === 1 ? v[0] : v[i]);
+  return Array.from({ length: len }, (_, i) => (at(c, i) ? at(x, i) : at(y, i)));
+}
+
 function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<string, number>, values: Map<string, Dim[]>): void {
   const s = (i: number): Shape | undefined => (n.inputs[i] ? shapes.get(n.inputs[i]) : undefined);
   const val = (i: number): Dim[] | undefined => (n.inputs[i] ? values.get(n.inputs[i]) : undefined);
   const ai = (k: string, d: number): number => (n.attrs[k]?.kind === 'int' ? (n.attrs[k].value as number) : d);
   const ais = (k: string): number[] | undefined => (n.attrs[k]?.kind === 'ints' ? (n.attrs[k].value as number[]) : undefined);
-  const constNums = (i: number): number[] | undefined => (n.inputs[i] ? g.constantNumbers(n.inputs[i]) : undefined);
+  const known = (i: number): number[] | undefined => {
+    const v = n.inputs[i] ? values.get(n.inputs[i]) : undefined;
+    return v?.every((d) => typeof d === 'number') ? (v as number[]) : undefined;
+  };
+  // Constants, or small int vectors known by value (a slice start computed from a shape, as RoPE exports do).
+  const constNums = (i: number): number[] | undefined => (n.inputs[i] ? g.constantNumbers(n.inputs[i]) ?? known(i) : undefined);
   const set = (shape: Shape | undefined, type?: number, k = 0): void => {
     if (shape) shapes.set(n.outputs[k], shape);
     if (type) types.set(n.outputs[k], type);
@@ -168,9 +196,11 @@ function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<str
     const ins = op === 'Where' ? [s(0), s(1), s(2)] : n.inputs.map((_, i) => s(i));
     set(broadcastShapes(ins), BOOL_OUT.has(op) ? DataType.BOOL : op === 'Where' ? types.get(n.inputs[1]) : t0);
     const a = val(0), b = val(1);
-    if (a && b && (op === 'Add' || op === 'Sub' || op === 'Mul' || op === 'Div') && a.length === b.length && [...a, ...b].every((x) => typeof x === 'number')) {
+    if (op === 'Equal' || op === 'Where') { intVals(op === 'Equal' ? equalValues(a, b) : whereValues(a, b, val(2))); return; }
+    if (a && b && (op === 'Add' || op === 'Sub' || op === 'Mul' || op === 'Div') && (a.length === b.length || a.length === 1 || b.length === 1) && [...a, ...b].every((x) => typeof x === 'number')) {
       const f = { Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => Math.trunc(x / y) }[op];
-      intVals(a.map((x, i) => f(x as number, b[i] as number)));
+      const len = Math.max(a.length, b.length), at = (v: Dim[], i: number): number => (v.length === 1 ? v[0] : v[i]) as number;
+      intVals(Array.from({ length: len }, (_, i) => f(at(a, i), at(b, i))));
     }
     return;
   }
@@ -357,6 +387,10 @@ function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<str
       const vt = n.attrs.value?.kind === 'tensor' ? n.attrs.value.value.data_type : DataType.FLOAT;
       if (v) set(v, vt);
       else if (sl && typeof sl[0] === 'number') set(Array(sl[0]).fill(null), vt);
+      // A small int vector of one value (exports build "ones like this shape" so): known by value.
+      if (v?.length === 1 && typeof v[0] === 'number' && v[0] <= 16 && n.attrs.value?.kind === 'tensor' && (vt === DataType.INT64 || vt === DataType.INT32)) {
+        intVals(new Array<Dim>(v[0]).fill(tensorToNumbers(n.attrs.value.value)[0]));
+      }
       return;
     }
     case 'Range': {

@@ -7,6 +7,7 @@
  */
 import type { Node } from './graph';
 import type { GradContext } from './gradContext';
+import type { Shape } from './shapeInference';
 
 const TO_END = 2 ** 31 - 1;
 
@@ -24,6 +25,8 @@ export function sliceAsPad(c: GradContext, n: Node, gy: string): string | undefi
   const fromStart = starts !== undefined && starts.length === k && starts.every((s) => s >= 0);
   const toEnd = ends !== undefined && ends.length === k && ends.every((e) => e >= TO_END);
   if (!fromStart && !toEnd) return undefined;
+  const pads = staticPads(c.shape(x), c.shape(gy), r, axes, fromStart ? starts! : undefined);
+  if (pads) return c.op('Pad', [gy, c.i64(pads)], { mode: { kind: 'string', value: 'constant' } });
   // total[a] = x's size on axis a - the slice's: the zeros to put back around the gradient on that axis.
   const total = c.sub(c.shapeOf(x), c.shapeOf(gy));
   let begin: string, end: string;
@@ -38,4 +41,25 @@ export function sliceAsPad(c: GradContext, n: Node, gy: string): string | undefi
     end = c.i64(new Array<number>(r).fill(0));
   }
   return c.op('Pad', [gy, c.op('Concat', [begin, end], { axis: { kind: 'int', value: 0 } })], { mode: { kind: 'string', value: 'constant' } });
+}
+
+/** The pads as constants when the sliced axes' sizes are numbers and the other axes keep their dims. */
+function staticPads(xs: Shape | undefined, gs: Shape | undefined, r: number, axes: number[], starts: number[] | undefined): number[] | undefined {
+  if (!xs || !gs || xs.length !== r || gs.length !== r) return undefined;
+  const begin = new Array<number>(r).fill(0), end = new Array<number>(r).fill(0);
+  const sliced = new Set(axes.map((a) => (a < 0 ? a + r : a)));
+  for (let a = 0; a < r; a++) {
+    const xd = xs[a], gd = gs[a];
+    if (!sliced.has(a)) {
+      if (xd === null || xd !== gd) return undefined;
+      continue;
+    }
+    if (typeof xd !== 'number' || typeof gd !== 'number') return undefined;
+    const total = xd - gd;
+    const k = axes.findIndex((b) => (b < 0 ? b + r : b) === a);
+    begin[a] = starts ? Math.min(starts[k], xd) : total;
+    end[a] = total - begin[a];
+    if (end[a] < 0) return undefined;
+  }
+  return [...begin, ...end];
 }

@@ -28,7 +28,7 @@ function unaryFromY(f: (c: GradContext, g: string, x: string, y: string) => stri
   return (c, n, gy) => (gy[0] ? [f(c, gy[0], n.inputs[0], n.outputs[0])] : []);
 }
 
-const reshapeBack: VjpRule = (c, n, gy) => (gy[0] ? [c.op('Reshape', [gy[0], c.shapeOf(n.inputs[0])])] : []);
+const reshapeBack: VjpRule = (c, n, gy) => (gy[0] ? [c.reshapeLike(gy[0], n.inputs[0])] : []);
 
 function reduceAxes(c: GradContext, n: Node): number[] | string | undefined {
   const a = attrInts(n, 'axes');
@@ -43,7 +43,7 @@ function expandReduced(c: GradContext, n: Node, g: string): string {
   const emptyAxes = axes === undefined || (Array.isArray(axes) && axes.length === 0);
   if (emptyAxes && attrInt(n, 'noop_with_empty_axes', 0)) return g;
   const g1 = keep || emptyAxes ? g : c.unsqueeze(g, axes!);
-  return c.op('Expand', [g1, c.shapeOf(n.inputs[0])]);
+  return c.expandLike(g1, n.inputs[0]);
 }
 
 function matmulGrads(c: GradContext, a: string, b: string, g: string, needs: boolean[]): (string | undefined)[] {
@@ -69,7 +69,8 @@ function matmulGrads(c: GradContext, a: string, b: string, g: string, needs: boo
       // constant-folded by onnxruntime into a transposed copy of every weight matrix.
       const g2 = ra === 2 ? g : c.op('Reshape', [g, c.i64([-1, cols])]);
       const t = c.op('Gemm', [g2, b], { transB: I(1) });
-      ga = ra === 2 ? t : c.op('Reshape', [t, c.shapeOf(a)]);
+      // Shape of a itself, not a shared node of its shape: transposedWeightMatMuls.ts finds the forward MatMul by it.
+      ga = ra === 2 ? t : c.op('Reshape', [t, c.op('Shape', [a])]);
       c.sameShape(ga, a);
     } else if (needs[0]) {
       const t = c.op('MatMul', [g, c.swapLast2(b)]);
@@ -170,7 +171,9 @@ export const VJP_RULES: Record<string, VjpRule> = {
   ReduceMean: (c, n, gy) => {
     const e = expandReduced(c, n, gy[0]!);
     const toF = (s: string): string => c.op('Cast', [s], { to: I(DataType.FLOAT) });
-    const count = c.div(toF(c.op('Size', [n.inputs[0]])), toF(c.op('Size', [n.outputs[0]])));
+    const xs = c.shape(n.inputs[0]), ys = c.shape(n.outputs[0]);
+    const static_ = xs && ys && staticRatio(xs, ys);
+    const count = static_ ? c.f32(static_) : c.div(toF(c.op('Size', [n.inputs[0]])), toF(c.op('Size', [n.outputs[0]])));
     return [c.div(e, count)];
   },
   MatMul: (c, n, gy, needs) => matmulGrads(c, n.inputs[0], n.inputs[1], gy[0]!, needs),
@@ -199,8 +202,10 @@ export const VJP_RULES: Record<string, VjpRule> = {
     return [c.op('Transpose', [gy[0]!], { perm: Is(inv) })];
   },
   Expand: (c, n, gy) => [c.sumTo(gy[0]!, n.inputs[0])],
-  Concat: (c, n, gy) => {
+  Concat: (c, n, gy, needs) => {
     const axis = attrInt(n, 'axis', 0);
+    const parts = concatByStaticSizes(c, n, gy[0]!, axis, needs);
+    if (parts) return parts;
     const sizes = c.op('Concat', n.inputs.map((x) => c.op('Gather', [c.shapeOf(x), c.i64([axis])])), { axis: I(0) });
     return c.g.add('Split', [gy[0]!, sizes], { axis: I(axis) }, { outputs: n.inputs.length });
   },
@@ -237,6 +242,55 @@ export const VJP_RULES: Record<string, VjpRule> = {
   Min: (c, n, gy, needs) => minMax(c, n, gy[0]!, needs),
   ...NORMALIZATION_RULES,
 };
+
+/** Size of x ÷ size of y (a reduction's count) when the dims that differ are numbers; undefined otherwise. */
+function staticRatio(xs: (number | string | null)[], ys: (number | string | null)[]): number | undefined {
+  const rest = [...ys];
+  let num = 1, den = 1;
+  for (const d of xs) {
+    const k = rest.indexOf(d);
+    if (d !== null && k >= 0) { rest.splice(k, 1); continue; }
+    if (typeof d !== 'number') return undefined;
+    num *= d;
+  }
+  for (const d of rest) {
+    if (typeof d !== 'number') return undefined;
+    den *= d;
+  }
+  return num / den;
+}
+
+/**
+ * Concat's gradient by static sizes: one Split by constant sizes when every part's size on the axis is a number, else
+ * a Slice per part that needs one where the sizes before it are numbers (the last part runs to the end; a first part
+ * after empty ones is the gradient itself); undefined when neither holds.
+ */
+function concatByStaticSizes(c: GradContext, n: Node, g: string, axis: number, needs: boolean[]): (string | undefined)[] | undefined {
+  const r = c.rank(n.inputs[0]);
+  if (r === undefined) return undefined;
+  const ax = axis < 0 ? axis + r : axis;
+  const sizes = n.inputs.map((x) => c.shape(x)?.[ax] ?? null);
+  if (sizes.every((d) => typeof d === 'number')) {
+    if (sizes.filter((d) => d !== 0).length === 1) return n.inputs.map((_, i) => (needs[i] && sizes[i] !== 0 ? g : undefined));
+    return c.g.add('Split', [g, c.i64(sizes as number[])], { axis: I(axis) }, { outputs: n.inputs.length });
+  }
+  const out: (string | undefined)[] = [];
+  let start = 0;
+  for (let i = 0; i < n.inputs.length; i++) {
+    const d = sizes[i], last = i === n.inputs.length - 1;
+    if (needs[i]) {
+      if (start === 0 && (last || sizes.slice(i + 1).every((s) => s === 0))) out.push(g);
+      else if (typeof d === 'number' || last) out.push(c.op('Slice', [g, c.i64([start]), c.i64([typeof d === 'number' ? start + d : 2 ** 62]), c.i64([ax])]));
+      else return undefined;
+    } else out.push(undefined);
+    if (typeof d !== 'number') {
+      if (!last && n.inputs.slice(i + 1).some((_, k) => needs[i + 1 + k])) return undefined;
+      break;
+    }
+    start += d;
+  }
+  return out;
+}
 
 /** Max/Min: the gradient goes to the input(s) equal to the result (ties share it fully, as PyTorch does for 2 inputs). */
 function minMax(c: GradContext, n: Node, g: string, needs: boolean[]): (string | undefined)[] {
