@@ -217,7 +217,7 @@ export class OnnxRunner implements ModelRunner {
     for (const p of f.cache.pastInputs) {
       const one = past?.values.get(p.name);
       feeds[p.name] = one
-        ? new ort.Tensor(p.type as 'float32', this.tiled(p.name, one, p.heads, past!.length, prefix, p.headDim, batch), [batch, p.heads, prefix, p.headDim])
+        ? new ort.Tensor(p.type as 'float32', this.tiled(p.name, one, p.heads, past!.length, prefix, p.headDim, batch, maskWidth), [batch, p.heads, prefix, p.headDim])
         : emptyFloatTensor(p.type, pastDims(p, batch, 0));
     }
     let rows: number[][] | undefined;
@@ -301,13 +301,18 @@ export class OnnxRunner implements ModelRunner {
   /**
    * The first `prefix` positions of `src` ([1, heads, length, headDim]) repeated for each batch item, in a buffer
    * reused across runs (one per past input; onnxruntime reads feeds only during the run): a batch's past is written
-   * once, and no per-run copies wait for the garbage collector (Llama-135M shape, 128 tokens: up to 130 MB).
+   * once, and no per-run copies wait for the garbage collector (Llama-135M shape, 128 tokens: up to 130 MB). The buffer
+   * is sized for a prefix as long as the batch's longest item (`room` positions), so that the growing prefixes of an
+   * occlusion's later batches fit it too, and at least doubles when a batch of more items needs more: sized to each
+   * prefix, every run replaced all of them, and the garbage collector let tens of MB of the old ones wait (GPT-2 shape,
+   * 128 tokens: 15 MB of the whole call's peak).
    */
-  private tiled<T extends Float32Array | Uint16Array>(name: string, src: T, heads: number, length: number, prefix: number, headDim: number, batch: number): T {
+  private tiled<T extends Float32Array | Uint16Array>(name: string, src: T, heads: number, length: number, prefix: number, headDim: number, batch: number, room: number): T {
     const n = batch * heads * prefix * headDim;
     let buf = this.pastScratch.get(name) as T | undefined;
     if (!buf || buf.length < n || buf.constructor !== src.constructor) {
-      buf = new (src.constructor as new (n: number) => T)(n);
+      const grown = buf && buf.constructor === src.constructor ? 2 * buf.length : 0;
+      buf = new (src.constructor as new (n: number) => T)(Math.max(n, batch * heads * room * headDim, grown));
       this.pastScratch.set(name, buf);
     }
     const out = buf.subarray(0, n) as T;
@@ -318,6 +323,7 @@ export class OnnxRunner implements ModelRunner {
     return out;
   }
   private readonly pastScratch = new Map<string, Float32Array | Uint16Array>();
+
   /** Shared-prefix keys and values, kept across runs (a re-run after an edit at the end finds its prefixes). */
   readonly prefixCache = new PrefixKvCache();
 }

@@ -60,4 +60,27 @@ describe('shared-prefix cache', () => {
     assert.ok(worst < 1e-5, `sliced vs computed prefixes: ${worst}`);
     console.log(`      ${d.batches} batches, ${d.forwardPasses} passes (with prefixes computed: ${computed.runs[0].diagnostics.forwardPasses}); largest difference ${worst.toExponential(1)}`);
   });
+
+  it('one past buffer per input serves every batch of an occlusion, however long its prefix', async function () {
+    const lm = await loadModel('promptscope-tiny-lm');
+    const runner = lm.runner as OnnxRunner;
+    const scratch = (runner as unknown as { pastScratch: Map<string, Float32Array | Uint16Array> }).pastScratch;
+    const seen: Set<Float32Array | Uint16Array>[] = [];
+    const score = runner.score.bind(runner);
+    runner.score = async (items, signal) => {
+      const out = await score(items, signal);
+      seen.push(new Set(scratch.values()));
+      return out;
+    };
+    const text = 'The keeper of the old lighthouse climbed the stairs every evening and lit the lamp before the sun went down.';
+    const r = await explain({ text, methods: ['occlusion'], target: { kind: 'next-token' }, trust: false, maxTokensPerBatch: 64 }, lm);
+    const batches = r.runs[0].diagnostics.batches ?? 0;
+    assert.ok(batches >= 4, `batches: ${batches}`);
+    // The first batch occludes the first token and feeds no past; every later one a longer prefix than the one before.
+    const withPast = seen.filter((s) => s.size > 0);
+    assert.ok(withPast.length >= 3, `runs with a past: ${withPast.length} of ${batches}`);
+    // Later batches take more items (their suffixes are shorter): the buffers grow at least twofold, seldom.
+    const replaced = withPast.filter((s, i) => i > 0 && [...s].some((b) => !withPast[i - 1].has(b))).length;
+    assert.ok(replaced <= 2, `buffers replaced in ${replaced} of ${withPast.length} runs`);
+  });
 });
