@@ -21,8 +21,8 @@ export class GradContext {
     return name;
   }
 
-  op(opType: string, inputs: string[], attrs: Parameters<Graph['op']>[2] = {}): string {
-    const out = this.g.op(opType, inputs, attrs);
+  op(opType: string, inputs: string[], attrs: Parameters<Graph['op']>[2] = {}, domain = ''): string {
+    const out = this.g.op(opType, inputs, attrs, domain);
     inferNodeShapes(this.g.nodes[this.g.nodes.length - 1], this.g, this.info);
     return out;
   }

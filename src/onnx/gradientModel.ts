@@ -22,11 +22,12 @@ import { fuseLayerNorms } from './layerNormFusion';
 import { foldQuantizedConstants } from './quantized';
 import { DataType } from './tensorData';
 import { constantShapeOperands } from './staticShapes';
+import { fuseTransposedMatMuls } from './fusedMatMul';
 import { segmentIntoSubgraphs, SEGMENT_NODES } from './subgraphSegments';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 10;
+export const GRADIENT_MODEL_FORMAT = 11;
 
 export interface GradientModelOptions {
   kind: TargetKind;
@@ -40,6 +41,8 @@ export interface GradientModelOptions {
   segmentNodes?: number;
   /** Constant shape operands where the dims are known (staticShapes.ts; default on: off only to compare). */
   constantShapes?: boolean;
+  /** Transposed activation products as FusedMatMuls (fusedMatMul.ts; default on: off only to compare). */
+  fusedMatMuls?: boolean;
 }
 
 /** Gradient graphs from this many nodes are segmented (the sequential executor plans smaller graphs in milliseconds; the
@@ -120,6 +123,8 @@ export function buildGradientGraph(model: ModelProto, opts: GradientModelOptions
   const { graph: g, cut, logits, batch, sequence } = buildScoreGraph(model, opts, true);
   // Shape operands known from the dims need no shape arithmetic per pass (and tell the rules more shapes).
   if (opts.constantShapes !== false) constantShapeOperands(g);
+  // Attention's transposed products and their scale as FusedMatMuls (fusedMatMul.ts).
+  if (opts.fusedMatMuls !== false) fuseTransposedMatMuls(g);
   const grads = appendGradients(g, { ys: [SCORE], wrt: [INPUTS_EMBEDS] });
   g.add('Identity', [grads.get(INPUTS_EMBEDS)!], {}, { outputs: [GRADIENT_OUTPUT] });
   g.outputs.push({ name: GRADIENT_OUTPUT, elemType: DataType.FLOAT, dims: [batch, sequence, cut.hiddenSize] });

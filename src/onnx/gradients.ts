@@ -54,7 +54,7 @@ export function appendGradients(g: Graph, req: GradientRequest): Map<string, str
     if (n.outputs.some((o) => needed.has(o)) && !stopped(n)) for (const i of n.inputs) needed.add(i);
   }
   const active = forward.filter((n) => n.outputs.some((o) => live.has(o) && needed.has(o)));
-  const missing = [...new Set(active.filter((n) => n.domain !== '' || !VJP_RULES[n.opType]).map(opKey))];
+  const missing = [...new Set(active.filter((n) => !VJP_RULES[opKey(n)]).map(opKey))];
   if (missing.length) throw new UnsupportedGradientError(missing);
 
   const contributions = new Map<string, string[]>();
@@ -80,7 +80,7 @@ export function appendGradients(g: Graph, req: GradientRequest): Map<string, str
     if (!needs.some(Boolean)) continue;
     let grads: (string | undefined)[];
     try {
-      grads = VJP_RULES[n.opType](c, n, gy, needs);
+      grads = VJP_RULES[opKey(n)](c, n, gy, needs);
     } catch (e) {
       throw new Error(`Differentiating ${n.opType} node "${n.name}": ${(e as Error).message}`);
     }

@@ -135,7 +135,18 @@ export class Graph {
       input: this.inputs.map(valueInfoToProto),
       output: this.outputs.map(valueInfoToProto),
     };
-    const usedDomains = new Set(this.nodes.map((n) => n.domain));
+    // Domains of subgraphs' nodes too (If segments hold the nodes of a segmented graph).
+    const usedDomains = new Set<string>();
+    const visit = (nodes: { domain?: string; attribute?: AttributeProto[] }[]): void => {
+      for (const n of nodes) {
+        usedDomains.add(n.domain ?? '');
+        for (const a of n.attribute ?? []) {
+          if (a.g) visit(a.g.node ?? []);
+          for (const sub of a.graphs ?? []) visit(sub.node ?? []);
+        }
+      }
+    };
+    visit(graph.node ?? []);
     const opset_import = [...this.opsets.entries()].filter(([d]) => d === '' || usedDomains.has(d)).map(([domain, version]) => ({ domain, version }));
     return { ir_version: 8, opset_import, ...this.modelMeta, producer_name: 'promptscope', graph };
   }

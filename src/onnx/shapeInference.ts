@@ -315,6 +315,14 @@ function inferNode(n: Node, g: Graph, shapes: Map<string, Shape>, types: Map<str
       set(out, t0);
       return;
     }
+    case 'com.microsoft:FusedMatMul': {
+      const a = s(0), b = s(1);
+      if (!a || !b || a.length < 2 || b.length < 2) return;
+      const swap = (x: Shape, t: number): Shape => (t ? [...x.slice(0, -2), x[x.length - 1], x[x.length - 2]] : x);
+      const a2 = swap(a, ai('transA', 0)), b2 = swap(b, ai('transB', 0));
+      set([...broadcastShapes([a2.slice(0, -2), b2.slice(0, -2)])!, a2[a2.length - 2], b2[b2.length - 1]], t0);
+      return;
+    }
     case 'Gemm': {
       const a = s(0), b = s(1);
       if (!a || !b) return;

@@ -9,6 +9,7 @@ import { GradContext } from './gradContext';
 import { DataType, isFloatType } from './tensorData';
 import { NORMALIZATION_RULES } from './normalizationRules';
 import { sliceAsPad } from './sliceBackward';
+import { FUSED_MATMUL, MS_DOMAIN, fusedMatMul, fusedMatMulRule } from './fusedMatMul';
 import type { VjpRule } from './vjpRule';
 
 export type { VjpRule } from './vjpRule';
@@ -73,12 +74,13 @@ function matmulGrads(c: GradContext, a: string, b: string, g: string, needs: boo
       ga = ra === 2 ? t : c.op('Reshape', [t, c.op('Shape', [a])]);
       c.sameShape(ga, a);
     } else if (needs[0]) {
-      const t = c.op('MatMul', [g, c.swapLast2(b)]);
+      // g · bᵀ and aᵀ · g with the transposes inside the product (fusedMatMul.ts).
+      const t = fusedMatMul(c, g, b, false, true);
       c.info.shapes.set(t, matmulShape(c, g, b, true));
       ga = c.sumTo(t, a);
     }
     if (needs[1]) {
-      const t = c.op('MatMul', [c.swapLast2(a), g]);
+      const t = fusedMatMul(c, a, g, true, false);
       c.info.shapes.set(t, matmulShape(c, a, g, false));
       gb = c.sumTo(t, b);
     }
@@ -241,6 +243,7 @@ export const VJP_RULES: Record<string, VjpRule> = {
   Max: (c, n, gy, needs) => minMax(c, n, gy[0]!, needs),
   Min: (c, n, gy, needs) => minMax(c, n, gy[0]!, needs),
   ...NORMALIZATION_RULES,
+  [`${MS_DOMAIN}:${FUSED_MATMUL}`]: fusedMatMulRule,
 };
 
 /** Size of x ÷ size of y (a reduction's count) when the dims that differ are numbers; undefined otherwise. */

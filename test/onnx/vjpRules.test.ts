@@ -10,7 +10,7 @@ const k = (...dims: number[]): InputSpec => ({ dims, constant: true });
 const i64 = (dims: number[], v: number[]): InputSpec => ({ dims, data: BigInt64Array.from(v.map(BigInt)) });
 const bool = (dims: number[], v: number[]): InputSpec => ({ dims, data: Uint8Array.from(v) });
 
-type Case = [string, string, InputSpec[], Record<string, AttrValue>?, { outputs?: number; useOutputs?: number[]; eps?: number }?];
+type Case = [string, string, InputSpec[], Record<string, AttrValue>?, { outputs?: number; useOutputs?: number[]; eps?: number; domain?: string }?];
 
 const cases: Case[] = [
   ['Add broadcast trailing', 'Add', [f(2, 3, 4), f(4)]],
@@ -45,6 +45,10 @@ const cases: Case[] = [
   ['MatMul attention-like', 'MatMul', [f(2, 2, 3, 4), f(2, 2, 4, 3)]],
   ['MatMul vector x matrix', 'MatMul', [f(4), f(2, 4, 3)]],
   ['MatMul matrix x vector', 'MatMul', [f(2, 3, 4), f(4)]],
+  ['FusedMatMul transB, scaled (attention scores)', 'FusedMatMul', [f(2, 2, 3, 4), f(2, 2, 5, 4)], { transB: I(1), alpha: F(0.125) }, { domain: 'com.microsoft' }],
+  ['FusedMatMul transA, batch broadcast', 'FusedMatMul', [f(2, 1, 4, 3), f(3, 4, 2)], { transA: I(1), alpha: F(1.5) }, { domain: 'com.microsoft' }],
+  ['FusedMatMul both transposed', 'FusedMatMul', [f(2, 4, 3), f(2, 5, 4)], { transA: I(1), transB: I(1) }, { domain: 'com.microsoft' }],
+  ['FusedMatMul by a constant matrix', 'FusedMatMul', [f(2, 3, 4), k(5, 4)], { transB: I(1) }, { domain: 'com.microsoft' }],
   ['Gemm plain', 'Gemm', [f(3, 4), f(4, 5), f(5)]],
   ['Gemm transposed + alpha/beta', 'Gemm', [f(4, 3), f(5, 4), f(1, 5)], { transA: I(1), transB: I(1), alpha: F(0.7), beta: F(1.3) }],
   ['Gemm transB constant weights', 'Gemm', [f(3, 4), k(5, 4), k(5)], { transB: I(1) }],
