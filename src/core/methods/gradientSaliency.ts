@@ -40,15 +40,11 @@ export const DEFAULT_GRADIENT_TOKENS_PER_BATCH = 2048;
  * the same CPU time (29-31 s against 32.6 s), since every call keeps all its activations for the backward pass.
  */
 export const GRADIENT_TOKENS_PER_CALL = 256;
-
-/**
- * Tokens per call for a model of this width: 128 from a width of 512. Integrated gradients on a 135M Llama (width
- * 576) then peak at 1.0 GB instead of 1.25-1.28 GB at 32 tokens (CPU 31.6-34.6 s against 29.5-34.4 s) and at 1.07 GB
- * instead of 1.38 GB at 128 tokens (60.5 s against 56.7 s), measured side by side.
- */
-export function gradientTokensPerCall(hiddenSize: number): number {
-  return hiddenSize >= 512 ? 128 : GRADIENT_TOKENS_PER_CALL;
-}
+// At every width: calls on models 512 or more wide held 128 tokens while the gradient graph kept about 310 MB of
+// activations per 128 tokens on a 135M Llama. With constant shapes and fused attention products it keeps about 205 MB,
+// and integrated gradients at 256 tokens per call against 128 (old and new alternated): Llama-135M shape, 128 tokens
+// 20.6 -> 19.3 s of CPU, peak 946 -> 1,151 MB (2.41x the weights), 32 tokens 4.88 -> 4.50 s, 908 -> 1,013 MB;
+// GPT-2-small shape, 128 tokens 10.6 -> 9.9 s, 852 -> 995 MB, 32 tokens 3.33 -> 3.11 s, 815 -> 894 MB.
 
 export function gradientItem(req: GradientMethodRequest, inputsEmbeds: Float32Array): GradientItem {
   return { inputsEmbeds, inputIds: req.inputIds, attentionMask: req.attentionMask, positionIds: req.positionIds, target: req.target };
@@ -67,7 +63,7 @@ export async function gradientsInBatches(
   opts: GradientMethodOptions,
 ): Promise<{ values: GradientValue[]; calls: number }> {
   const seq = Math.max(1, items[0]?.inputIds.length ?? 1);
-  const tokens = Math.min(opts.maxTokensPerBatch ?? DEFAULT_GRADIENT_TOKENS_PER_BATCH, gradientTokensPerCall(backend.hiddenSize));
+  const tokens = Math.min(opts.maxTokensPerBatch ?? DEFAULT_GRADIENT_TOKENS_PER_BATCH, GRADIENT_TOKENS_PER_CALL);
   const maxPerCall = Math.max(1, Math.floor(tokens / seq));
   const perCall = Math.ceil(items.length / Math.max(1, Math.ceil(items.length / maxPerCall)));
   const values: GradientValue[] = [];
