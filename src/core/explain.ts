@@ -11,7 +11,7 @@ import { methodByName } from './methods/registry';
 import { DEFAULT_METHOD, FALLBACK_METHOD, replaceAuto } from './methods/defaultMethod';
 import type { ExplainRequest } from './request';
 import { RESULT_SCHEMA, RESULT_VERSION, type AttributionResult, type CounterfactualEdits, type MethodRun, type ResultToken } from './result';
-import { resolveTarget } from './targets';
+import { resolveTarget, type TargetPlan } from './targets';
 import { describeTooLong, NEUTRAL_NAMES, promptBudget, tooLongDetails } from './tokenBudget';
 import { encodeChatPrompt } from './chatPrompt';
 import { computeTrust } from './trust/computeTrust';
@@ -77,8 +77,32 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     throw new EngineError('empty-input', 'Nothing to explain: the text has no tokens besides special ones. Select the prompt text first.');
   }
   const ids = tokens.map((t) => t.id);
-  // One pass gives both the top-5 list and the next-token (or predicted-class) target.
-  const top = await runner.topTokens(ids, 5, opts.signal);
+  const resultTokens: ResultToken[] = tokens.map((t, index) => ({
+    index, id: t.id, start: t.start, end: t.end, special: t.special,
+    text: t.template ? t.templateText || tokenizer.tokenText(t.id) : req.text.slice(t.start, t.end),
+    ...(t.template ? { template: true } : {}),
+  }));
+  const words = groupTokens(req.text, resultTokens, 'word').map((g) => g.tokens);
+  const contextOf = (plan: TargetPlan): MethodContext => ({
+    runner,
+    prompt: tokens,
+    text: req.text,
+    decode: (ids) => tokenizer.decode(ids),
+    plan,
+    params: req.params ?? {},
+    special: deps.special,
+    spaceId: deps.spaceId,
+    words,
+    maxTokensPerBatch: req.maxTokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH,
+    signal: opts.signal,
+  });
+  // One pass gives both the top-5 list and the next-token (or predicted-class) target; a next-token target's first
+  // method may have its first batch run in it (the batch's token ids are read once the target is known).
+  const first = methods[0];
+  const alongside = req.target.kind === 'next-token' && runner.info.kind === 'causal-lm' && first.alongsidePrediction
+    ? first.alongsidePrediction(contextOf({ rows: [], branches: [{ continuation: [], terms: [{ row: 0, offset: 0, tokenId: 0, weight: 1 }] }] }))
+    : undefined;
+  const top = await runner.topTokens(ids, 5, opts.signal, alongside);
   const plan = await resolveTarget(req.target, ids, runner, tokenizer, opts.signal, top);
   const labels = runner.info.labels;
   const predictions = top.map((t) => ({
@@ -87,12 +111,6 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     probability: Math.exp(t.logProb),
   }));
 
-  const resultTokens: ResultToken[] = tokens.map((t, index) => ({
-    index, id: t.id, start: t.start, end: t.end, special: t.special,
-    text: t.template ? t.templateText || tokenizer.tokenText(t.id) : req.text.slice(t.start, t.end),
-    ...(t.template ? { template: true } : {}),
-  }));
-  const words = groupTokens(req.text, resultTokens, 'word').map((g) => g.tokens);
   const runs: MethodRun[] = [];
   const createdAt = new Date().toISOString();
   const skeleton: ResultSkeleton = {
@@ -109,19 +127,7 @@ export async function explain(req: ExplainRequest, deps: ExplainDeps, opts: Expl
     request: req,
   };
   const throttle = new PartialThrottle(PARTIAL_INTERVAL_MS);
-  const context: MethodContext = {
-    runner,
-    prompt: tokens,
-    text: req.text,
-    decode: (ids) => tokenizer.decode(ids),
-    plan,
-    params: req.params ?? {},
-    special: deps.special,
-    spaceId: deps.spaceId,
-    words,
-    maxTokensPerBatch: req.maxTokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH,
-    signal: opts.signal,
-  };
+  const context = contextOf(plan);
   let counterfactuals: CounterfactualEdits | undefined;
   // A runtime that answers a gradient run's few forward batches elsewhere opens its forward session for forward methods.
   runner.expectForwardMethods?.(methods.some((m) => !m.needsGradients && !m.needsAttention));

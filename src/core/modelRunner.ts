@@ -104,8 +104,18 @@ export interface ModelRunner {
   /** Batched forward passes; returns one array of values per item, in query order. */
   score(items: ForwardItem[], signal?: AbortSignal): Promise<ScoreValue[][]>;
 
-  /** The k most likely next tokens after `inputIds` (causal LM) or classes (classifier), sorted. */
-  topTokens(inputIds: number[], k: number, signal?: AbortSignal): Promise<TopToken[]>;
+  /**
+   * The k most likely next tokens after `inputIds` (causal LM) or classes (classifier), sorted. `alongside`: items a
+   * method will score next, which the runtime may run in the same pass (their queries' positions count, not their
+   * token ids) and keep for takePrecomputed: the prediction then costs no run of its own.
+   */
+  topTokens(inputIds: number[], k: number, signal?: AbortSignal, alongside?: ForwardItem[]): Promise<TopToken[]>;
+
+  /**
+   * Values of the leading `items` that the last topTokens computed alongside its prompt (same ids, mask, positions and
+   * query positions), read with these items' token ids; an empty array when there are none. What was kept is dropped.
+   */
+  takePrecomputed?(items: readonly ForwardItem[]): ScoreValue[][];
 
   /** Number of forward passes (sequences) run so far: feeds result diagnostics. */
   readonly forwardCount: number;

@@ -145,11 +145,14 @@ export class OnnxRunner implements ModelRunner {
     );
   }
 
-  async topTokens(inputIds: number[], k: number, signal?: AbortSignal): Promise<TopToken[]> {
+  async topTokens(inputIds: number[], k: number, signal?: AbortSignal, alongside?: ForwardItem[]): Promise<TopToken[]> {
     throwIfAborted(signal);
+    this.precomputed = undefined;
+    const prompt: ForwardItem = { inputIds, queries: [{ position: inputIds.length - 1, tokenId: 0 }] };
+    const extra = alongside?.length && this.runsAlongside(inputIds, alongside) ? alongside : [];
     // This pass sees the unperturbed prompt: its keys and values are kept, and every shared prefix of the
     // perturbed prompts that follow is a slice of them (see prefixKeysValues).
-    const { logits, vocab, rowOf } = await this.run([{ inputIds, queries: [{ position: inputIds.length - 1, tokenId: 0 }] }], true);
+    const { logits, vocab, rowOf } = await this.run([prompt, ...extra], true);
     const row = rowOf(0, inputIds.length - 1);
     const lse = logSumExp(logits, row, vocab);
     const best: TopToken[] = [];
@@ -161,8 +164,47 @@ export class OnnxRunner implements ModelRunner {
         if (best.length > k) best.pop();
       }
     }
+    if (extra.length) {
+      // Counted as passes when the method they were run for takes them.
+      this.forwardCount -= extra.length;
+      this.precomputed = extra.map((item, b) => ({
+        item,
+        rows: new Map(item.queries.map((q) => [q.position, logits.slice(rowOf(b + 1, q.position), rowOf(b + 1, q.position) + vocab)])),
+      }));
+    }
     return best;
   }
+
+  /**
+   * Items run alongside the prompt in its pass: only on the forward session of a causal LM that keeps the prompt's keys
+   * and values, no longer than the prompt (its row is then unpadded and its keys and values are the first of the
+   * batch's), and within the memory budget with the prompt (the presents of the whole run are fetched).
+   */
+  private runsAlongside(inputIds: number[], items: readonly ForwardItem[]): boolean {
+    if (this.info.kind !== 'causal-lm' || !this.forward || !this.prefixReuse || this.prefixCache.maxBytes <= 0) return false;
+    if (items.some((it) => it.inputIds.length > inputIds.length || it.queries.some((q) => q.position < 0 || q.position >= it.inputIds.length))) return false;
+    return this.info.batchTokens === undefined || (items.length + 1) * inputIds.length <= this.info.batchTokens;
+  }
+
+  takePrecomputed(items: readonly ForwardItem[]): ScoreValue[][] {
+    const kept = this.precomputed;
+    this.precomputed = undefined;
+    if (!kept) return [];
+    const out: ScoreValue[][] = [];
+    for (const [b, item] of items.entries()) {
+      const k = kept[b];
+      if (!k || !sameSequence(k.item, item) || !item.queries.every((q) => k.rows.has(q.position))) break;
+      out.push(item.queries.map((q) => {
+        const row = k.rows.get(q.position)!;
+        const logit = row[q.tokenId];
+        return { logit, logProb: logit - logSumExp(row, 0, row.length) };
+      }));
+    }
+    this.forwardCount += kept.length;
+    return out;
+  }
+  /** Logits rows of the items the last topTokens ran alongside the prompt, by query position. */
+  private precomputed?: { item: ForwardItem; rows: Map<number, Float32Array> }[];
 
   /**
    * One onnxruntime run over right-padded sequences. When every item starts with the same unmasked prefix
@@ -185,7 +227,8 @@ export class OnnxRunner implements ModelRunner {
       return { logits, vocab, rowOf: (_b, position) => positions.indexOf(position) * vocab };
     }
     const f = await this.session();
-    const prefix = this.prefixReuse ? this.reusablePrefix(f, items) : 0;
+    // A prompt run with items alongside (keepPrompt) starts at position 0: its keys and values are kept whole.
+    const prefix = this.prefixReuse && !keepPrompt ? this.reusablePrefix(f, items) : 0;
     const past = prefix > 0 ? await this.prefixKeysValues(f, items[0].inputIds.slice(0, prefix)) : undefined;
     const width = Math.max(...items.map((i) => i.inputIds.length)) - prefix;
     const ids = new BigInt64Array(batch * width);
@@ -231,7 +274,7 @@ export class OnnxRunner implements ModelRunner {
       feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', data, [batch, R]);
     }
     const outName = f.rowSelect ? ROW_LOGITS_OUTPUT : 'logits';
-    const keep = keepPrompt && batch === 1 && prefix === 0 && this.prefixReuse && reusesPrefixes(this.info, f) && this.prefixCache.maxBytes > 0;
+    const keep = keepPrompt && prefix === 0 && this.prefixReuse && reusesPrefixes(this.info, f) && this.prefixCache.maxBytes > 0;
     const presents = keep ? f.cache.pastInputs.map((p) => p.present) : [];
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
@@ -241,7 +284,12 @@ export class OnnxRunner implements ModelRunner {
       this.prefixReuse = false;
       return this.run(items);
     }
-    if (keep) this.prefixCache.set(items[0].inputIds, new Map(f.cache.pastInputs.map((p) => [p.name, out[p.present].data as Float32Array | Uint16Array])));
+    if (keep) {
+      // The prompt is the first and longest item: its keys and values are the first [heads, length, headDim] of each present.
+      const one = (p: PastInput) => p.heads * items[0].inputIds.length * p.headDim;
+      const own = (a: Float32Array | Uint16Array, n: number) => (a.length === n ? a : a.slice(0, n));
+      this.prefixCache.set(items[0].inputIds, new Map(f.cache.pastInputs.map((p) => [p.name, own(out[p.present].data as Float32Array | Uint16Array, one(p))])));
+    }
     this.forwardCount += batch;
     const t = out[outName];
     const vocab = t.dims[t.dims.length - 1];
@@ -512,6 +560,12 @@ function reusesPrefixes(info: ModelInfo, f: ForwardSession): boolean {
   return info.kind === 'causal-lm' && f.cache.pastInputs.length > 0 && !f.cache.pastInputs.some((p) => p.stacked);
 }
 
+
+/** Same ids, mask, positions and query positions (token ids aside). */
+function sameSequence(a: ForwardItem, b: ForwardItem): boolean {
+  const same = (x?: readonly number[], y?: readonly number[]) => x === y || (!!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]));
+  return same(a.inputIds, b.inputIds) && same(a.attentionMask, b.attentionMask) && same(a.positionIds, b.positionIds) && same(a.queries.map((q) => q.position), b.queries.map((q) => q.position));
+}
 
 function logSumExp(a: Float32Array, offset: number, n: number): number {
   let max = -Infinity;

@@ -22,9 +22,9 @@ export function effectiveTokenCap(cap: number, vocabSize: number, classifier: bo
  * shared prefixes in the runner's cache. Batches keep at least half the greedy size (a narrower window, the
  * last quarter, kept only a third of the boundaries on a 1,227-token prompt grown by 3 tokens).
  */
-export function planBatches(items: readonly ForwardItem[], cap: number, maxItems = Infinity, fullCap = Infinity): ForwardItem[][] {
+export function planBatches(items: readonly ForwardItem[], cap: number, maxItems = Infinity, fullCap = Infinity, from = 0): ForwardItem[][] {
   const batches: ForwardItem[][] = [];
-  for (let start = 0; start < items.length; ) {
+  for (let start = from; start < items.length; ) {
     let end = start + 1;
     let longest = items[start].inputIds.length;
     let shared = longest;
@@ -113,16 +113,24 @@ export async function scoreInBatches(
   onValues?: (values: readonly (ScoreValue[] | undefined)[]) => void,
   order: BatchOrder = 'in-order',
 ): Promise<{ values: ScoreValue[][]; batches: number }> {
-  const batches = planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'), itemsPerBatch(items.length), memoryCap(runner.info.batchTokens, items));
+  // Items the prediction's pass ran alongside the prompt (see firstBatchAlongside) need no run of their own.
+  const early = runner.takePrecomputed?.(items) ?? [];
+  // The later batches end where they would have (aligned item indices, see planBatches).
+  const batches = planFor(runner, items, cap, early.length);
   const starts: number[] = [];
-  batches.reduce((at, b) => (starts.push(at), at + b.length), 0);
+  batches.reduce((at, b) => (starts.push(at), at + b.length), early.length);
   const runOrder = batches.map((_, i) => i);
   if (order === 'cheapest-first') {
     const costs = batches.map(batchCost);
     runOrder.sort((a, b) => costs[a] - costs[b] || a - b);
   }
   const values: (ScoreValue[] | undefined)[] = new Array(items.length).fill(undefined);
-  let done = 0;
+  early.forEach((v, k) => (values[k] = v));
+  let done = early.length;
+  if (done > 0 && batches.length > 0) {
+    onValues?.(values);
+    onProgress?.(done, items.length);
+  }
   for (const bi of runOrder) {
     throwIfAborted(signal);
     const out = await runner.score(batches[bi], signal);
@@ -131,5 +139,25 @@ export async function scoreInBatches(
     onValues?.(values);
     onProgress?.(done, items.length);
   }
-  return { values: values as ScoreValue[][], batches: batches.length };
+  return { values: values as ScoreValue[][], batches: batches.length + (early.length > 0 ? 1 : 0) };
+}
+
+/** The runs scoreInBatches makes of `items`. */
+function planFor(runner: ModelRunner, items: readonly ForwardItem[], cap: number, from = 0): ForwardItem[][] {
+  return planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'), itemsPerBatch(items.length), memoryCap(runner.info.batchTokens, items), from);
+}
+
+/**
+ * The items of the first run scoreInBatches makes of `items`, when that run can take the unperturbed prompt too (within
+ * the caps, counting the prompt): what the prediction's pass may run alongside the prompt (ModelRunner.topTokens), so
+ * that the prediction and the first batch take one run instead of two, and the later batches stay as they were. The
+ * first batch of an occlusion starts at the prompt's first tokens and shares no prefix anyway.
+ */
+export function firstBatchAlongside(runner: ModelRunner, prompt: readonly number[], items: readonly ForwardItem[], cap: number): ForwardItem[] {
+  if (items.length === 0) return [];
+  const first = planFor(runner, items, cap)[0];
+  const withPrompt: ForwardItem[] = [{ inputIds: [...prompt], queries: [{ position: prompt.length - 1, tokenId: 0 }] }, ...first];
+  const tokens = withPrompt.length * Math.max(...withPrompt.map((i) => i.inputIds.length));
+  const fits = tokens <= effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier') && tokens <= memoryCap(runner.info.batchTokens, items);
+  return fits ? first : [];
 }

@@ -1,5 +1,5 @@
 /** What every attribution method receives and returns; the registry maps names to implementations. */
-import type { ModelRunner, ProgressSink, SpecialTokenIds } from '../modelRunner';
+import type { ForwardItem, ModelRunner, ProgressSink, SpecialTokenIds } from '../modelRunner';
 import type { MethodParams } from '../request';
 import type { AttentionDetail, CounterfactualEdits, LayerSweep, MethodRun, SpanLevel } from '../result';
 import type { TargetPlan } from '../targets';
@@ -62,6 +62,11 @@ export interface AttributionMethod {
   /** Uses gradients when the model has them, and runs without them otherwise. */
   usesGradients?: boolean;
   run(ctx: MethodContext): Promise<MethodOutput>;
+  /**
+   * The forward items this method scores first, built with a stand-in plan (the target's token id not known yet):
+   * the prediction's pass may run them alongside the prompt (ModelRunner.topTokens), saving a run.
+   */
+  alongsidePrediction?(ctx: MethodContext): ForwardItem[];
 }
 
 export type { MethodRun };

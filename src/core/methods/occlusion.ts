@@ -6,8 +6,8 @@
 import { EngineError } from '../engineProtocol';
 import type { OcclusionBaseline } from '../request';
 import { branchItems, rowScores } from '../targets';
-import { scoreInBatches, type BatchOrder } from './batching';
-import type { ScoreValue } from '../modelRunner';
+import { firstBatchAlongside, scoreInBatches, type BatchOrder } from './batching';
+import type { ForwardItem, ScoreValue } from '../modelRunner';
 import type { PartialUnit } from '../partialResult';
 import type { AttributionMethod, MethodContext, MethodOutput } from './method';
 
@@ -67,13 +67,9 @@ export async function occlusionScores(
   stream?: { unit: PartialUnit; meaning: string },
   run: OcclusionRun = {},
 ): Promise<{ scores: number[][]; batches: number; passes: number }> {
-  const classifier = ctx.runner.info.kind === 'sequence-classifier';
   const full = ctx.plan.rows.map((r) => r.score);
   const perBranch = ctx.plan.branches.length;
-  const items = groups.flatMap((g) => {
-    const p = occlude(ctx, g, baseline);
-    return branchItems(ctx.plan, p.ids, p.mask, p.positions, classifier);
-  });
+  const items = occlusionItems(ctx, groups, baseline);
   const n = ctx.prompt.length;
   /** Scores from the finished groups (a token in no finished group scores 0). */
   const accumulate = (values: readonly (ScoreValue[] | undefined)[], finished: readonly boolean[]): { scores: number[][]; counts: Float64Array } => {
@@ -111,6 +107,20 @@ export async function occlusionScores(
   return { scores: accumulate(values, groups.map(() => true)).scores, batches, passes: items.length };
 }
 
+/** The forward items of occluding each group, every branch of the plan after each. */
+function occlusionItems(ctx: MethodContext, groups: readonly (readonly number[])[], baseline: OcclusionBaseline): ForwardItem[] {
+  const classifier = ctx.runner.info.kind === 'sequence-classifier';
+  return groups.flatMap((g) => {
+    const p = occlude(ctx, g, baseline);
+    return branchItems(ctx.plan, p.ids, p.mask, p.positions, classifier);
+  });
+}
+
+/** What an occlusion over `groups` may have run alongside the prediction (AttributionMethod.alongsidePrediction). */
+function alongside(ctx: MethodContext, groups: readonly (readonly number[])[], baseline: OcclusionBaseline): ForwardItem[] {
+  return firstBatchAlongside(ctx.runner, ctx.prompt.map((t) => t.id), occlusionItems(ctx, groups, baseline), ctx.maxTokensPerBatch);
+}
+
 /** Indices of the prompt tokens a method may occlude (special tokens stay). */
 export function visibleTokens(ctx: MethodContext): number[] {
   return ctx.prompt.flatMap((t, i) => (t.special ? [] : [i]));
@@ -135,6 +145,7 @@ export const leaveOneOut: AttributionMethod = {
   label: 'Occlusion (leave one out)',
   description: 'Removes each token in turn and measures how much the target score drops. Faithful to the model by construction; one forward pass per token.',
   needsGradients: false,
+  alongsidePrediction: (ctx) => alongside(ctx, visibleTokens(ctx).map((i) => [i]), defaultBaseline(ctx)),
   async run(ctx): Promise<MethodOutput> {
     const baseline = defaultBaseline(ctx);
     const meaning = MEANINGS[baseline];
@@ -148,30 +159,38 @@ export const slidingWindow: AttributionMethod = {
   label: 'Occlusion (sliding window)',
   description: 'Occludes spans of w tokens every s tokens; catches effects that need several tokens at once (names, numbers). Fewer passes than leave-one-out when s > 1.',
   needsGradients: false,
+  alongsidePrediction: (ctx) => alongside(ctx, slidingWindows(ctx).groups, defaultBaseline(ctx)),
   async run(ctx): Promise<MethodOutput> {
     const baseline = defaultBaseline(ctx);
-    const visible = visibleTokens(ctx);
-    const width = ctx.params.window ?? 3;
-    const stride = ctx.params.stride ?? 1;
-    if (!(Number.isInteger(width) && width >= 1 && Number.isInteger(stride) && stride >= 1)) {
-      throw new EngineError('bad-target', `Window width and stride must be whole numbers ≥ 1 (got width ${width}, stride ${stride}).`);
-    }
-    const groups: number[][] = [];
-    for (let s = 0; s < visible.length; s += stride) {
-      groups.push(visible.slice(s, s + width));
-      if (s + width >= visible.length) break;
-    }
+    const { groups, width, stride } = slidingWindows(ctx);
     const meaning = `${MEANINGS[baseline]}, in windows of ${width} (stride ${stride}), shared by the window's tokens`;
     const { scores, batches, passes } = await occlusionScores(ctx, groups, baseline, { unit: 'window', meaning });
     return { scores, batches, params: { baseline, window: width, stride }, meaning, occlusions: passes };
   },
 };
 
+/** Spans of `window` tokens every `stride` tokens (the request's parameters; 3 and 1 by default). */
+function slidingWindows(ctx: MethodContext): { groups: number[][]; width: number; stride: number } {
+  const visible = visibleTokens(ctx);
+  const width = ctx.params.window ?? 3;
+  const stride = ctx.params.stride ?? 1;
+  if (!(Number.isInteger(width) && width >= 1 && Number.isInteger(stride) && stride >= 1)) {
+    throw new EngineError('bad-target', `Window width and stride must be whole numbers ≥ 1 (got width ${width}, stride ${stride}).`);
+  }
+  const groups: number[][] = [];
+  for (let s = 0; s < visible.length; s += stride) {
+    groups.push(visible.slice(s, s + width));
+    if (s + width >= visible.length) break;
+  }
+  return { groups, width, stride };
+}
+
 export const wordOcclusion: AttributionMethod = {
   name: 'word-occlusion',
   label: 'Occlusion (whole words)',
   description: 'Occludes whole words, so a word split into several tokens is removed at once. Best for prompts where subword pieces mean little alone.',
   needsGradients: false,
+  alongsidePrediction: (ctx) => alongside(ctx, ctx.words, defaultBaseline(ctx)),
   async run(ctx): Promise<MethodOutput> {
     const baseline = defaultBaseline(ctx);
     const meaning = `${MEANINGS[baseline].replace('the token is', 'its word is')}, shared by the word's tokens`;
