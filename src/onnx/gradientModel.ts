@@ -27,7 +27,7 @@ import { segmentIntoSubgraphs, SEGMENT_NODES } from './subgraphSegments';
 
 export const GRADIENT_OUTPUT = 'inputs_embeds_grad';
 /** Bump when the augmented graph changes, so cached graphs are rebuilt. */
-export const GRADIENT_MODEL_FORMAT = 11;
+export const GRADIENT_MODEL_FORMAT = 12;
 
 export interface GradientModelOptions {
   kind: TargetKind;

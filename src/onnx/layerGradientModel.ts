@@ -36,7 +36,7 @@ export const LAYER_VALUES = 'layer_values';
 /** Index of a stream's gradient or activation among layer_values' tensors. */
 export const layerValuesIndex = (s: number, which: 'grad' | 'activation'): number => 2 * s + (which === 'activation' ? 1 : 0);
 /** Bump when the graph changes (cache keys). */
-export const LAYER_GRADIENT_MODEL_FORMAT = 6;
+export const LAYER_GRADIENT_MODEL_FORMAT = 7;
 
 /** The outputs to fetch for some streams of either form. */
 export function layerFetches(concatenated: boolean, streams: number[]): string[] {

@@ -66,13 +66,10 @@ function matmulGrads(c: GradContext, a: string, b: string, g: string, needs: boo
     const bShape = c.shape(b);
     const cols = rb === 2 ? bShape?.[1] : undefined;
     if (needs[0] && typeof cols === 'number') {
-      // g @ bᵀ for a matrix b (every weight of a linear layer) as Gemm(transB): a Transpose of a weight would be
-      // constant-folded by onnxruntime into a transposed copy of every weight matrix.
-      const g2 = ra === 2 ? g : c.op('Reshape', [g, c.i64([-1, cols])]);
-      const t = c.op('Gemm', [g2, b], { transB: I(1) });
-      // Shape of a itself, not a shared node of its shape: transposedWeightMatMuls.ts finds the forward MatMul by it.
-      ga = ra === 2 ? t : c.op('Reshape', [t, c.op('Shape', [a])]);
-      c.sameShape(ga, a);
+      // g @ bᵀ for a matrix b (every weight of a linear layer) with the transpose inside the product, as Gemm(transB)
+      // or, for a batch of sequences, FusedMatMul(transB) (no reshapes to and from 2-D): a Transpose of a weight would
+      // be constant-folded by onnxruntime into a transposed copy of every weight matrix.
+      ga = c.sameShape(ra === 2 ? c.op('Gemm', [g, b], { transB: I(1) }) : fusedMatMul(c, g, b, false, true), a);
     } else if (needs[0]) {
       // g · bᵀ and aᵀ · g with the transposes inside the product (fusedMatMul.ts).
       const t = fusedMatMul(c, g, b, false, true);

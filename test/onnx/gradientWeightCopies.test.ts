@@ -1,7 +1,7 @@
 /**
  * Gradient graphs must not make onnxruntime materialise transformed copies of the weights: a Transpose (or any
  * other op) whose input is a weight matrix would be constant-folded into a second copy of it in the session.
- * The backward pass multiplies by weights through Gemm(transB) instead. (A Transpose the model itself has, such
+ * The backward pass multiplies by weights through Gemm(transB) or FusedMatMul(transB) instead. (A Transpose the model itself has, such
  * as a tied LM head's, stays: it is the forward computation.)
  */
 import * as assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { bundled } from './fixtures';
 
 describe('gradient graphs keep the weights as they are', () => {
   for (const [name, kind] of [['promptscope-tiny-lm', 'causal-lm'], ['promptscope-tiny-sentiment', 'sequence-classifier']] as const) {
-    it(`${name}: the backward pass transposes no weight matrix, and every weight matrix feeds a Gemm(transB) in the backward pass`, function () {
+    it(`${name}: the backward pass transposes no weight matrix, and every weight matrix feeds a Gemm(transB) or FusedMatMul(transB) in the backward pass`, function () {
       const b = bundled(name);
       if (!b) this.skip();
       const model = loadModel(b!.onnx);
@@ -23,9 +23,9 @@ describe('gradient graphs keep the weights as they are', () => {
       const nodes = graph.node ?? [];
       const transposed = nodes.filter((n) => n.op_type === 'Transpose' && matrices.has(n.input![0]) && !own.has(n.input![0]));
       assert.deepEqual(transposed.map((n) => n.input![0]), [], 'weights transposed by the backward pass');
-      const gemmTransB = new Set(nodes.filter((n) => n.op_type === 'Gemm' && (n.attribute ?? []).some((a) => a.name === 'transB' && Number(a.i) === 1)).map((n) => n.input![1]));
+      const gemmTransB = new Set(nodes.filter((n) => (n.op_type === 'Gemm' || n.op_type === 'FusedMatMul') && (n.attribute ?? []).some((a) => a.name === 'transB' && Number(a.i) === 1)).map((n) => n.input![1]));
       const viaMatMul = new Set(nodes.filter((n) => n.op_type === 'MatMul').map((n) => n.input![1]).filter((x) => matrices.has(x!)));
-      for (const w of viaMatMul) assert.ok(gemmTransB.has(w!), `${w} multiplies forward by MatMul but has no Gemm(transB) backward`);
+      for (const w of viaMatMul) assert.ok(gemmTransB.has(w!), `${w} multiplies forward by MatMul but has no Gemm(transB) or FusedMatMul(transB) backward`);
       assert.ok(viaMatMul.size > 0, 'some weight matrices are MatMul right operands');
     });
   }
