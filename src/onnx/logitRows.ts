@@ -13,6 +13,7 @@ import type { ModelProto } from './onnxProto';
 import { applyHead, findRowWiseHead, type RowWiseHead } from './lmHeadRows';
 import { inferShapes } from './shapeInference';
 import { unpackedTiedHead } from './tiedHeadGemm';
+import { optionalPresents } from './optionalPresents';
 
 export const LOGIT_ROWS_INPUT = 'logit_rows';
 export const ROW_LOGITS_OUTPUT = 'row_logits';
@@ -22,7 +23,7 @@ export const ROW_LOGITS_OUTPUT = 'row_logits';
  * A tied head whose table has at least `unpackedHeadFromBytes` bytes reads the lookup's table unpacked
  * (tiedHeadGemm.ts; the forward runner asks for it, other callers keep the head as exported).
  */
-export function selectLogitRows(model: ModelProto, logits = 'logits', opts: { unpackedHeadFromBytes?: number } = {}): ModelProto | undefined {
+export function selectLogitRows(model: ModelProto, logits = 'logits', opts: { unpackedHeadFromBytes?: number; optionalPresents?: boolean } = {}): ModelProto | undefined {
   const g = Graph.fromModelProto(model);
   const declared = g.outputs.find((o) => o.name === logits);
   // GatherND's batch_dims (the per-sequence row pick) needs opset 12; older graphs keep their full logits.
@@ -34,7 +35,11 @@ export function selectLogitRows(model: ModelProto, logits = 'logits', opts: { un
   addRowLogits(g, head, declared);
   g.outputs = g.outputs.filter((o) => o.name !== logits);
   if (opts.unpackedHeadFromBytes !== undefined) unpackedTiedHead(g, g.producerOf(ROW_LOGITS_OUTPUT)!.inputs[0], opts.unpackedHeadFromBytes);
-  return finish(g, model);
+  if (!opts.optionalPresents) return finish(g, model);
+  // Sorted first: optionalPresents places each If right after its producer, and no later sort may move it.
+  g.topoSortAndPrune();
+  optionalPresents(g);
+  return finish(g, model, true);
 }
 
 /** The row pick and the head replayed on the picked rows, as output `row_logits` (first output). */
@@ -46,8 +51,8 @@ function addRowLogits(g: Graph, head: RowWiseHead, declared: ValueInfo): void {
   g.outputs = [{ name: ROW_LOGITS_OUTPUT, elemType: declared.elemType, dims: ['batch_size', 'logit_rows', 'vocab'] }, ...g.outputs];
 }
 
-function finish(g: Graph, model: ModelProto): ModelProto {
-  g.topoSortAndPrune();
+function finish(g: Graph, model: ModelProto, sorted = false): ModelProto {
+  if (!sorted) g.topoSortAndPrune();
   const proto = g.toModelProto();
   // Keep the original IR version: onnxruntime checks it against the opsets in use.
   proto.ir_version = model.ir_version ?? proto.ir_version;

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { EngineError } from '../core/engineProtocol';
 import { LOGIT_ROWS_INPUT, logitRowsHeadCheck, ROW_LOGITS_OUTPUT, selectLogitRows } from '../onnx/logitRows';
 import { UNPACKED_HEAD_FROM_BYTES } from '../onnx/tiedHeadGemm';
+import { WANT_PRESENTS_INPUT } from '../onnx/optionalPresents';
 import { readModelSkeleton, type ModelSkeleton } from '../onnx/modelSkeleton';
 import { encodeModel } from '../onnx/onnxProto';
 import * as fs from 'node:fs';
@@ -257,6 +258,8 @@ export class OnnxRunner implements ModelRunner {
     if (f.inputNames.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', maskData, [batch, maskWidth]);
     if (f.inputNames.has('position_ids')) feeds.position_ids = new ort.Tensor('int64', pos, dims);
     if (f.inputNames.has('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * width), dims);
+    const keep = keepPrompt && prefix === 0 && this.prefixReuse && reusesPrefixes(this.info, f) && this.prefixCache.maxBytes > 0;
+    if (f.inputNames.has(WANT_PRESENTS_INPUT)) feeds[WANT_PRESENTS_INPUT] = new ort.Tensor('bool', [keep], []);
     for (const p of f.cache.pastInputs) {
       const one = past?.values.get(p.name);
       feeds[p.name] = one
@@ -274,7 +277,6 @@ export class OnnxRunner implements ModelRunner {
       feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', data, [batch, R]);
     }
     const outName = f.rowSelect ? ROW_LOGITS_OUTPUT : 'logits';
-    const keep = keepPrompt && prefix === 0 && this.prefixReuse && reusesPrefixes(this.info, f) && this.prefixCache.maxBytes > 0;
     const presents = keep ? f.cache.pastInputs.map((p) => p.present) : [];
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
@@ -285,7 +287,8 @@ export class OnnxRunner implements ModelRunner {
       return this.run(items);
     }
     if (keep) {
-      // The prompt is the first and longest item: its keys and values are the first [heads, length, headDim] of each present.
+      // The prompt is the first and longest item: its keys and values are the first [heads, length, headDim] of each
+      // present (a session with optional presents returns only those).
       const one = (p: PastInput) => p.heads * items[0].inputIds.length * p.headDim;
       const own = (a: Float32Array | Uint16Array, n: number) => (a.length === n ? a : a.slice(0, n));
       this.prefixCache.set(items[0].inputIds, new Map(f.cache.pastInputs.map((p) => [p.name, own(out[p.present].data as Float32Array | Uint16Array, one(p))])));
@@ -337,6 +340,7 @@ export class OnnxRunner implements ModelRunner {
     if (f.inputNames.has('position_ids')) feeds.position_ids = one((t) => t);
     for (const p of f.cache.pastInputs) feeds[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
     if (f.rowSelect) feeds[LOGIT_ROWS_INPUT] = new ort.Tensor('int64', BigInt64Array.from([BigInt(n - 1)]), [1, 1]);
+    if (f.inputNames.has(WANT_PRESENTS_INPUT)) feeds[WANT_PRESENTS_INPUT] = new ort.Tensor('bool', [true], []);
     const names = f.cache.pastInputs.map((p) => p.present);
     const out = await f.session.run(conformIntFeeds(f.session, feeds), names);
     this.forwardCount += 1;
@@ -416,15 +420,19 @@ function loadError(onnxPath: string, err: unknown): EngineError {
  * original graph, released before the variant opens, so that one model's weights are in memory at a time.
  */
 async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pastOf: (s: ort.InferenceSession) => PastInput[], cacheDir: string | undefined): Promise<ort.InferenceSession | undefined> {
-  let bytes: Uint8Array;
-  try {
-    // PROMPTSCOPE_PACKED_HEAD=1 keeps a tied head's packed transposed copy (for side-by-side measurements).
-    const proto = selectLogitRows(skeleton.model, 'logits', { unpackedHeadFromBytes: process.env.PROMPTSCOPE_PACKED_HEAD === '1' ? Infinity : UNPACKED_HEAD_FROM_BYTES });
-    if (!proto) return undefined;
-    bytes = encodeModel(proto);
-  } catch {
-    return undefined;
-  }
+  // PROMPTSCOPE_PACKED_HEAD=1 keeps a tied head's packed transposed copy (for side-by-side measurements).
+  const variant = (optionalPresents: boolean): Uint8Array | undefined => {
+    try {
+      const proto = selectLogitRows(skeleton.model, 'logits', { unpackedHeadFromBytes: process.env.PROMPTSCOPE_PACKED_HEAD === '1' ? Infinity : UNPACKED_HEAD_FROM_BYTES, optionalPresents });
+      return proto && encodeModel(proto);
+    } catch {
+      return undefined;
+    }
+  };
+  // Present keys and values returned only when asked (optionalPresents.ts); PROMPTSCOPE_OPTIONAL_PRESENTS=0 keeps them
+  // plain outputs, and so does a graph onnxruntime refuses in that form.
+  let bytes = variant(process.env.PROMPTSCOPE_OPTIONAL_PRESENTS !== '0');
+  if (!bytes) return undefined;
   const verdictFile = cacheDir ? path.join(cacheDir, 'logit-rows', `${skeleton.key.slice(0, 32)}-v${LOGIT_ROWS_FORMAT}.json`) : undefined;
   let verdict: boolean | undefined;
   try {
@@ -456,7 +464,13 @@ async function rowSelectingSession(onnxPath: string, skeleton: ModelSkeleton, pa
   try {
     // Errors only: an unpacked tied head (tiedHeadGemm.ts) declares its table a graph input on purpose, which
     // onnxruntime reports as a warning on every load.
-    rows = await createSession(bytes, { ...sessionOptions({ weightsDir: skeleton.dir }), logSeverityLevel: 3 });
+    const open = (b: Uint8Array) => createSession(b, { ...sessionOptions({ weightsDir: skeleton.dir }), logSeverityLevel: 3 });
+    rows = await open(bytes).catch(async (err) => {
+      const plain = process.env.PROMPTSCOPE_OPTIONAL_PRESENTS !== '0' ? variant(false) : undefined;
+      if (!plain) throw err;
+      bytes = plain;
+      return open(plain);
+    });
   } catch {
     return undefined;
   }
@@ -545,6 +559,7 @@ function probeFeeds(session: ort.InferenceSession, pastInputs: PastInput[], extr
   if (session.inputNames.includes('attention_mask')) f.attention_mask = new ort.Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, n]);
   if (session.inputNames.includes('position_ids')) f.position_ids = new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 3n, 4n]), [1, n]);
   for (const p of pastInputs) f[p.name] = emptyFloatTensor(p.type, pastDims(p, 1, 0));
+  if (session.inputNames.includes(WANT_PRESENTS_INPUT)) f[WANT_PRESENTS_INPUT] = new ort.Tensor('bool', [false], []);
   return conformIntFeeds(session, f);
 }
 
