@@ -26,6 +26,7 @@ import { createSession } from './executionProviders';
 import { modelFileBytes, sizedGradientSessionOptions } from './graphSessionOptions';
 import { countGraphNodes } from '../onnx/nodeCount';
 import { sessionOptions } from './sessionOptions';
+import { collectGarbage } from './collectGarbage';
 
 export interface GradientBackendOptions {
   kind: ModelKind;
@@ -296,7 +297,10 @@ export class OnnxGradientBackend implements GradientBackend {
     let s = this.sessions.get(cs);
     if (!s) {
       const free = this.opts.exclusiveSessions ? this.releaseEmbedsForward() : Promise.resolve();
-      s = free.then(() => buildOrLoad(this.onnxPath, this.opts.kind, cs, this.opts, this.key));
+      s = free.then(() => {
+        if (this.opts.exclusiveSessions) collectGarbage();
+        return buildOrLoad(this.onnxPath, this.opts.kind, cs, this.opts, this.key);
+      });
       this.sessions.set(cs, s);
     }
     return s;
@@ -387,6 +391,7 @@ export class OnnxGradientBackend implements GradientBackend {
         const model = this.embedsForwardModel;
         const options = sessionOptions({ weightsDir: path.dirname(this.onnxPath) });
         if (this.opts.intraOpNumThreads) options.intraOpNumThreads = this.opts.intraOpNumThreads;
+        if (this.opts.exclusiveSessions) collectGarbage();
         const session = await createSession(model.bytes, options);
         return { session, model };
       });
