@@ -1,7 +1,8 @@
 /**
  * How many padded tokens one forward run of a large decoder may take, so that its activations stay near an eighth of
- * the weight bytes. Per token a run keeps every layer's keys and values (graph outputs, alive until the run ends) and,
- * one layer at a time, the hidden states, the MLP's intermediate values and attention rows; onnxruntime's arena grows
+ * the weight bytes. Per token a run computes every layer's keys and values (a run that returns them keeps them until
+ * it ends; runs that read only logits rows no longer do, src/onnx/optionalPresents.ts, and are still counted so, on
+ * the safe side) and, one layer at a time, the hidden states, the MLP's intermediate values and attention rows; onnxruntime's arena grows
  * in doubling steps, hence the factor 2. Measured per padded token in the first occlusion batch (8 × 127 tokens): about
  * 190 KB on the Llama-135M shape (estimate 184 KB) and 380 KB on the GPT-2 shape (estimate 295 KB). Smaller runs also
  * share longer prefixes: 4 items per run instead of 8 at 128 tokens cost the same or less CPU on both shapes.
