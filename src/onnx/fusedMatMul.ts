@@ -8,6 +8,7 @@
  */
 import { F, I, type Graph, type Node } from './graph';
 import type { GradContext } from './gradContext';
+import { DataType } from './tensorData';
 import type { VjpRule } from './vjpRule';
 
 export const MS_DOMAIN = 'com.microsoft';
@@ -52,7 +53,7 @@ export function fuseTransposedMatMuls(g: Graph): number {
     if (scale && scale.domain === '' && (scale.opType === 'Div' || scale.opType === 'Mul')) {
       const other = scale.inputs[0] === n.outputs[0] ? scale.inputs[1] : scale.opType === 'Mul' ? scale.inputs[0] : undefined;
       const t = other !== undefined ? g.constantValue(other) : undefined;
-      const v = t && (t.data_type === 1) && g.constantNumbers(other!);
+      const v = t && t.data_type === DataType.FLOAT && g.constantNumbers(other!);
       if (v && v.length === 1 && v[0] !== 0 && scale.inputs.length === 2) scaleBy = scale.opType === 'Div' ? 1 / v[0] : v[0];
     }
     if (!tA && !tB && scaleBy === undefined) continue;

@@ -144,8 +144,10 @@ export async function scoreInBatches(
 
 /** The runs scoreInBatches makes of `items`. */
 function planFor(runner: ModelRunner, items: readonly ForwardItem[], cap: number, from = 0): ForwardItem[][] {
-  return planBatches(items, effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier'), itemsPerBatch(items.length), memoryCap(runner.info.batchTokens, items), from);
+  return planBatches(items, runnerTokenCap(runner, cap), itemsPerBatch(items.length), memoryCap(runner.info.batchTokens, items), from);
 }
+
+const runnerTokenCap = (runner: ModelRunner, cap: number): number => effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier');
 
 /**
  * The items of the first run scoreInBatches makes of `items`, when that run can take the unperturbed prompt too (within
@@ -158,6 +160,6 @@ export function firstBatchAlongside(runner: ModelRunner, prompt: readonly number
   const first = planFor(runner, items, cap)[0];
   const withPrompt: ForwardItem[] = [{ inputIds: [...prompt], queries: [{ position: prompt.length - 1, tokenId: 0 }] }, ...first];
   const tokens = withPrompt.length * Math.max(...withPrompt.map((i) => i.inputIds.length));
-  const fits = tokens <= effectiveTokenCap(cap, runner.info.vocabSize, runner.info.kind === 'sequence-classifier') && tokens <= memoryCap(runner.info.batchTokens, items);
+  const fits = tokens <= runnerTokenCap(runner, cap) && tokens <= memoryCap(runner.info.batchTokens, items);
   return fits ? first : [];
 }
